@@ -1,0 +1,240 @@
+// faultline - the non-template heart of a sim: ready queue, timer heap, clock, registry.
+#pragma once
+
+#include <faultline/error.hpp>
+#include <faultline/sim_clock.hpp>
+#include <faultline/trace.hpp>
+
+#include <boost/system/error_code.hpp>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace faultline {
+class sim_context;
+struct sim_options;
+}  // namespace faultline
+
+namespace faultline::detail {
+
+class sim_core;
+class task_state_base;
+
+/// The sim running on this thread, if any. Set only while one of its
+/// handlers runs, so "inside a sim" means exactly "called from sim code".
+inline thread_local sim_core* tls_current_core = nullptr;
+
+/// A unit of work in the ready queue. Type-erased by one function pointer
+/// whose flag says "invoke" or "only destroy", so that a sim torn down with
+/// work still queued frees it without running user code.
+struct ready_op {
+  using func_type = void (*)(ready_op*, bool invoke);
+  explicit ready_op(func_type f) noexcept : func_(f) {}
+  ready_op(const ready_op&) = delete;
+  ready_op& operator=(const ready_op&) = delete;
+
+  void invoke() { func_(this, true); }
+  void destroy() noexcept { func_(this, false); }
+
+  ready_op* next_ = nullptr;
+  func_type func_;
+};
+
+struct sim_timer_state;
+
+/// A pending wait on a virtual timer: an entry in the sim's timer heap that
+/// becomes a ready op when it fires or is cancelled.
+struct timer_wait : ready_op {
+  static constexpr std::size_t not_in_heap = std::numeric_limits<std::size_t>::max();
+  using ready_op::ready_op;
+
+  std::int64_t deadline = 0;
+  std::uint64_t seq = 0;  // tie-break: same deadline fires in scheduling order
+  std::size_t heap_index = not_in_heap;
+  std::int64_t since = 0;
+  std::uint32_t timer_id = 0;
+  sim_timer_state* timer = nullptr;  // owning timer while in the heap
+  timer_wait* prev_in_timer = nullptr;
+  timer_wait* next_in_timer = nullptr;
+  boost::system::error_code ec;
+};
+
+/// Anything that lives on a sim and must hear when the sim goes away
+/// (timers, task records, later the doubles). Linked into the core's
+/// registry, in creation order, which is also the order `pending()` reports.
+class sim_object {
+ public:
+  sim_object() = default;
+  sim_object(const sim_object&) = delete;
+  sim_object& operator=(const sim_object&) = delete;
+
+  /// The sim is being destroyed: drop (never invoke) any handler held, and
+  /// stop using the core. Called once; `core_` is null afterwards.
+  virtual void on_sim_shutdown() noexcept {}
+  /// Appends what this object has pending, for stall reports and `pending()`.
+  virtual void describe_pending(std::vector<pending_operation>& /*out*/) const {}
+  /// True while the object holds an operation that cannot end by itself.
+  virtual bool blocks_run() const noexcept { return false; }
+
+  sim_core* core() const noexcept { return core_; }
+
+ protected:
+  ~sim_object() = default;
+
+ private:
+  friend class sim_core;
+  sim_core* core_ = nullptr;
+  sim_object* prev_ = nullptr;
+  sim_object* next_ = nullptr;
+};
+
+/// Per-timer state on a sim: its expiry and the waits it has in the heap.
+struct sim_timer_state final : sim_object {
+  std::int64_t expiry = 0;
+  std::uint32_t id = 0;
+  timer_wait* waits = nullptr;  // intrusive list of this timer's pending waits
+
+  // Its waits are listed from the heap, with their deadlines.
+  void on_sim_shutdown() noexcept override { waits = nullptr; }
+};
+
+class sim_core {
+ public:
+  sim_core(sim_context& ctx, const sim_options& options);
+  ~sim_core();
+  sim_core(const sim_core&) = delete;
+  sim_core& operator=(const sim_core&) = delete;
+
+  sim_context& context() const noexcept { return ctx_; }
+  std::int64_t now() const noexcept { return now_; }
+  faultline::trace& journal() noexcept { return trace_; }
+  const faultline::trace& journal() const noexcept { return trace_; }
+
+  bool running_in_this_thread() const noexcept { return tls_current_core == this; }
+
+  /// Queues `op` to run after everything already ready (FIFO). Safe from any
+  /// thread; work from a foreign thread goes through a locked inbox.
+  void post(ready_op* op) {
+    if (tls_current_core == this) [[likely]]
+      push_ready(op);
+    else
+      post_slow(op);
+  }
+
+  // Outstanding work, counted by tracked executors (co_spawn holds some for
+  // a coroutine's whole life), so a stall can be told from "all done".
+  void work_started() noexcept { work_.fetch_add(1, std::memory_order_relaxed); }
+  void work_finished() noexcept { work_.fetch_sub(1, std::memory_order_relaxed); }
+  long outstanding_work() const noexcept { return work_.load(std::memory_order_relaxed); }
+
+  // -- timers ------------------------------------------------------------------
+  void register_timer(sim_timer_state& t);
+  void unregister_timer(sim_timer_state& t) noexcept;
+  /// Puts `w` in the heap as a wait on `t` until `t.expiry`.
+  void start_wait(sim_timer_state& t, timer_wait* w);
+  /// Ends `w` early with `operation_aborted`; false if it already fired.
+  bool cancel_wait(timer_wait* w);
+  /// Ends every pending wait of `t` early; returns how many.
+  std::size_t cancel_all(sim_timer_state& t);
+
+  // -- registry ----------------------------------------------------------------
+  void link(sim_object& o) noexcept;
+  void unlink(sim_object& o) noexcept;
+  std::vector<pending_operation> pending() const;
+
+  // Tasks that ended with an exception; kept so that a failure nobody looked
+  // at can be reported (asyncio's "exception was never retrieved").
+  void record_failure(std::shared_ptr<task_state_base> t);
+  std::vector<std::string> unobserved_failures() const;
+
+  // -- driving -----------------------------------------------------------------
+  std::size_t run(const bool* stop_flag = nullptr);
+  std::size_t run_until(std::int64_t bound, const char* caller);
+  std::size_t advance(std::int64_t d);
+  std::size_t poll();
+
+  /// Destroys everything queued, pending or held, without invoking it, until
+  /// nothing is left (destroying one handler may queue another).
+  void drain() noexcept;
+  /// Detaches every registered object; they report "sim is gone" afterwards.
+  void orphan_objects() noexcept;
+  bool shutting_down() const noexcept { return shutting_down_; }
+  void begin_shutdown() noexcept { shutting_down_ = true; }
+
+  /// Throws when a plain Asio I/O object (asio::steady_timer, a socket) was
+  /// created on this sim: it would wait in real time, or forever.
+  void check_real_io(const char* caller) const;
+
+ private:
+  void push_ready(ready_op* op) noexcept {
+    op->next_ = nullptr;
+    if (tail_)
+      tail_->next_ = op;
+    else
+      head_ = op;
+    tail_ = op;
+  }
+  ready_op* pop_ready() noexcept {
+    ready_op* op = head_;
+    if (op) {
+      head_ = op->next_;
+      if (!head_) tail_ = nullptr;
+    }
+    return op;
+  }
+  void post_slow(ready_op* op);
+  bool take_foreign();
+  void enter(const char* caller);
+  void set_now(std::int64_t t) noexcept;
+  void fire_due();
+  void run_one(ready_op* op);
+  bool blocked() const noexcept;
+  [[noreturn]] void throw_stall();
+  [[noreturn]] void throw_livelock();
+  [[noreturn]] void throw_horizon(std::int64_t next);
+
+  // The heap is ordered by (deadline, seq): same-instant timers fire in the
+  // order they were scheduled.
+  static bool earlier(const timer_wait* a, const timer_wait* b) noexcept {
+    return a->deadline != b->deadline ? a->deadline < b->deadline : a->seq < b->seq;
+  }
+  void heap_push(timer_wait* w);
+  void heap_erase(timer_wait* w) noexcept;
+  void heap_up(std::size_t i) noexcept;
+  void heap_down(std::size_t i) noexcept;
+  void heap_set(std::size_t i, timer_wait* w) noexcept {
+    heap_[i] = w;
+    w->heap_index = i;
+  }
+
+  sim_context& ctx_;
+  std::int64_t now_ = 0;
+  ready_op* head_ = nullptr;
+  ready_op* tail_ = nullptr;
+  std::vector<timer_wait*> heap_;
+  std::uint64_t seq_ = 0;
+  std::uint32_t timer_ids_ = 0;
+  std::atomic<long> work_{0};
+  std::uint64_t steps_at_instant_ = 0;
+  std::uint64_t step_limit_;
+  std::int64_t horizon_;
+  sim_object* objects_head_ = nullptr;
+  sim_object* objects_tail_ = nullptr;
+  bool shutting_down_ = false;
+  std::thread::id owner_;
+  faultline::trace trace_;
+  std::vector<std::shared_ptr<task_state_base>> failed_tasks_;
+
+  std::mutex foreign_mutex_;
+  std::atomic<bool> has_foreign_{false};
+  ready_op* foreign_head_ = nullptr;
+  ready_op* foreign_tail_ = nullptr;
+};
+
+}  // namespace faultline::detail

@@ -1,0 +1,106 @@
+// faultline - shared state of a task started with sim_context::spawn.
+#pragma once
+
+#include <faultline/detail/sim_core.hpp>
+#include <faultline/outcome.hpp>
+
+#include <boost/asio/cancellation_signal.hpp>
+
+#include <exception>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace faultline::detail {
+
+/// What every task shares regardless of its result type: name, registry
+/// entry, trace subject, cancellation signal. Lives as long as the task's
+/// handle or its coroutine, whichever is longer.
+class task_state_base : public sim_object, public std::enable_shared_from_this<task_state_base> {
+ public:
+  task_state_base(sim_core& core, std::string name);
+  virtual ~task_state_base();
+
+  const std::string& name() const noexcept { return name_; }
+  bool done() const noexcept { return done_; }
+  const bool* done_flag() const noexcept { return &done_; }
+  void mark_observed() noexcept { observed_ = true; }
+  bool observed() const noexcept { return observed_; }
+  boost::asio::cancellation_signal& signal() noexcept { return signal_; }
+  /// "task main threw std::runtime_error: x at t=1.000s"
+  virtual std::string describe_failure() const = 0;
+
+  void describe_pending(std::vector<pending_operation>& out) const override;
+  void on_sim_shutdown() noexcept override;
+
+  /// Emits cancellation of `type` into the task; checks the sim is alive.
+  void cancel(boost::asio::cancellation_type type);
+
+ protected:
+  /// Records the end in the trace and registry; `e` is null for a value.
+  void finish(const std::exception_ptr& e);
+  std::int64_t now() const;
+  [[noreturn]] void throw_not_done(const char* caller) const;
+
+ private:
+  std::string name_;
+  std::uint32_t subject_ = 0;
+  std::int64_t since_ = 0;
+  bool done_ = false;
+  bool observed_ = false;
+  boost::asio::cancellation_signal signal_;
+};
+
+template <class T>
+class task_state final : public task_state_base {
+ public:
+  using task_state_base::task_state_base;
+
+  void set_value(T v) { value_.emplace(std::move(v)); }
+  void complete(std::exception_ptr e) {
+    auto at = sim_clock::time_point(sim_clock::duration(now()));
+    if (e || !value_)
+      result_.emplace(outcome<T>::threw(e, at));
+    else
+      result_.emplace(outcome<T>::returned(std::move(*value_), at));
+    value_.reset();
+    finish(e);
+  }
+  outcome<T>& result(const char* caller) {
+    if (!result_) throw_not_done(caller);
+    mark_observed();
+    return *result_;
+  }
+  std::string describe_failure() const override {
+    return "task " + name() + " " + (result_ ? result_->describe() : std::string("is pending"));
+  }
+
+ private:
+  std::optional<T> value_;
+  std::optional<outcome<T>> result_;
+};
+
+template <>
+class task_state<void> final : public task_state_base {
+ public:
+  using task_state_base::task_state_base;
+
+  void complete(std::exception_ptr e) {
+    auto at = sim_clock::time_point(sim_clock::duration(now()));
+    result_.emplace(e ? outcome<void>::threw(e, at) : outcome<void>::returned(at));
+    finish(e);
+  }
+  outcome<void>& result(const char* caller) {
+    if (!result_) throw_not_done(caller);
+    mark_observed();
+    return *result_;
+  }
+  std::string describe_failure() const override {
+    return "task " + name() + " " + (result_ ? result_->describe() : std::string("is pending"));
+  }
+
+ private:
+  std::optional<outcome<void>> result_;
+};
+
+}  // namespace faultline::detail

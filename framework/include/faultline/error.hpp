@@ -1,0 +1,58 @@
+// faultline - errors a sim reports instead of hanging: stall, livelock, horizon.
+#pragma once
+
+#include <faultline/sim_clock.hpp>
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace faultline {
+
+/// One operation that is suspended in a sim, as `sim.pending()` and the stall
+/// report list it.
+struct pending_operation {
+  std::string name;               ///< "fetch", "timer#3", "task consumer"
+  std::string kind;               ///< "task", "timer", "parked timer", ...
+  sim_clock::time_point since{};  ///< when it started waiting
+  std::string detail;             ///< e.g. "until t=2.000s"; may be empty
+
+  /// `timer#3 (timer) waiting since t=0.000s until t=2.000s`
+  std::string describe() const;
+};
+
+/// Base of the errors that end a sim's run instead of letting it hang or spin.
+/// `what()` is the full, printable report.
+class sim_error : public std::runtime_error {
+ public:
+  sim_error(const std::string& what, sim_clock::time_point at, std::vector<pending_operation> pending)
+      : std::runtime_error(what), at_(at), pending_(std::move(pending)) {}
+
+  /// The virtual instant at which the sim gave up.
+  sim_clock::time_point at() const noexcept { return at_; }
+  /// What was still suspended then, in the order the operations started.
+  const std::vector<pending_operation>& pending() const noexcept { return pending_; }
+
+ private:
+  sim_clock::time_point at_;
+  std::vector<pending_operation> pending_;
+};
+
+/// Nothing is ready and no timer is pending, yet operations are still
+/// suspended: without this error, `run()` would wait forever.
+class stall_error : public sim_error {
+  using sim_error::sim_error;
+};
+
+/// Too many handlers ran without virtual time moving: something spins.
+class livelock_error : public sim_error {
+  using sim_error::sim_error;
+};
+
+/// Auto-advance would move the clock past the sim's horizon: something keeps
+/// scheduling timers forever (an endless retry loop, say).
+class horizon_error : public sim_error {
+  using sim_error::sim_error;
+};
+
+}  // namespace faultline

@@ -1,0 +1,10 @@
+// faultline - everything in the core library, in one include.
+#pragma once
+
+#include <faultline/error.hpp>
+#include <faultline/outcome.hpp>
+#include <faultline/sim_clock.hpp>
+#include <faultline/sim_context.hpp>
+#include <faultline/steady_clock.hpp>
+#include <faultline/steady_timer.hpp>
+#include <faultline/trace.hpp>

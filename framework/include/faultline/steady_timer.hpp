@@ -1,0 +1,201 @@
+// faultline - a steady timer that waits in virtual time on a sim and in real time elsewhere.
+#pragma once
+
+#include <faultline/detail/sim_core.hpp>
+#include <faultline/detail/wait_op.hpp>
+#include <faultline/sim_context.hpp>
+#include <faultline/steady_clock.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <chrono>
+#include <memory>
+#include <type_traits>
+
+namespace faultline {
+
+namespace detail {
+[[noreturn]] void throw_sim_gone(const char* caller);
+std::int64_t saturating_deadline(std::int64_t now, std::int64_t d) noexcept;
+}  // namespace detail
+
+/// The API of `asio::basic_waitable_timer<steady_clock>`, waiting in virtual
+/// time when its executor belongs to a `sim_context` and in real time (it is
+/// then an `asio::steady_timer`) on any other executor. Production code uses
+/// it unchanged; under test, an hour of backoff takes microseconds.
+///
+/// `async_wait` completion signature: `void(boost::system::error_code)`;
+/// success when the expiry is reached, `asio::error::operation_aborted` when
+/// cancelled. Per-operation cancellation: terminal, partial and total all end
+/// the wait with `operation_aborted` at the instant they are emitted.
+/// Destroying the timer, `cancel()`, `expires_at()` and `expires_after()`
+/// end pending waits the same way. A wait never completes inside the
+/// `async_wait` call; on a sim, it completes through the sim's queue.
+///
+/// A wait until `time_point::max()` parks the caller until cancelled; on a sim
+/// auto-advance never jumps to it, and if only such waits remain, the run
+/// reports a stall.
+///
+/// Thread safety: distinct objects safe; shared objects unsafe (as Asio's).
+///
+/// **Example**:
+/// ```
+/// faultline::steady_timer t(co_await asio::this_coro::executor, 100ms);
+/// co_await t.async_wait(asio::use_awaitable);  // on a sim: now() advanced by exactly 100ms
+/// ```
+template <class Executor = asio::any_io_executor>
+class basic_steady_timer {
+  using real_timer =
+      asio::basic_waitable_timer<std::chrono::steady_clock, asio::wait_traits<std::chrono::steady_clock>, Executor>;
+
+ public:
+  using executor_type = Executor;
+  using clock_type = faultline::steady_clock;
+  using duration = clock_type::duration;
+  using time_point = clock_type::time_point;
+
+  template <class Executor1>
+  struct rebind_executor {
+    using other = basic_steady_timer<Executor1>;
+  };
+
+  explicit basic_steady_timer(const executor_type& ex) : ex_(ex) { attach(); }
+
+  template <class ExecutionContext,
+            class = std::enable_if_t<std::is_convertible_v<ExecutionContext&, asio::execution_context&>>>
+  explicit basic_steady_timer(ExecutionContext& ctx) : basic_steady_timer(executor_type(ctx.get_executor())) {}
+
+  basic_steady_timer(const executor_type& ex, time_point t) : basic_steady_timer(ex) { expires_at(t); }
+  basic_steady_timer(const executor_type& ex, duration d) : basic_steady_timer(ex) { expires_after(d); }
+
+  template <class ExecutionContext,
+            class = std::enable_if_t<std::is_convertible_v<ExecutionContext&, asio::execution_context&>>>
+  basic_steady_timer(ExecutionContext& ctx, duration d) : basic_steady_timer(executor_type(ctx.get_executor()), d) {}
+
+  basic_steady_timer(basic_steady_timer&&) noexcept = default;
+  basic_steady_timer& operator=(basic_steady_timer&& other) noexcept {
+    if (this != &other) {
+      detach();
+      ex_ = std::move(other.ex_);
+      sim_ = std::move(other.sim_);
+      real_ = std::move(other.real_);
+    }
+    return *this;
+  }
+  basic_steady_timer(const basic_steady_timer&) = delete;
+  basic_steady_timer& operator=(const basic_steady_timer&) = delete;
+
+  ~basic_steady_timer() { detach(); }
+
+  executor_type get_executor() const noexcept { return ex_; }
+
+  /// True when this timer waits in virtual time (its executor is a sim's).
+  bool is_virtual() const noexcept { return sim_ != nullptr; }
+
+  time_point expiry() const {
+    if (sim_) return time_point(duration(sim_->expiry));
+    return time_point(std::chrono::duration_cast<duration>(real_->expiry().time_since_epoch()));
+  }
+
+  /// Sets the expiry, cancelling pending waits; returns how many were cancelled.
+  std::size_t expires_at(time_point t) {
+    if (!sim_) return real_->expires_at(std::chrono::steady_clock::time_point(
+               std::chrono::duration_cast<std::chrono::steady_clock::duration>(t.time_since_epoch())));
+    auto& core = live_core("steady_timer::expires_at");
+    std::size_t n = core.cancel_all(*sim_);
+    sim_->expiry = t.time_since_epoch().count();
+    return n;
+  }
+
+  /// Sets the expiry to now + `d`, cancelling pending waits; returns how many.
+  std::size_t expires_after(duration d) {
+    if (!sim_) return real_->expires_after(d);
+    auto& core = live_core("steady_timer::expires_after");
+    std::size_t n = core.cancel_all(*sim_);
+    sim_->expiry = detail::saturating_deadline(core.now(), d.count());
+    return n;
+  }
+
+  /// Ends every pending wait with `operation_aborted`; returns how many.
+  std::size_t cancel() {
+    if (!sim_) return real_->cancel();
+    return live_core("steady_timer::cancel").cancel_all(*sim_);
+  }
+
+  /// Waits until the expiry. Completion signature `void(error_code)`.
+  template <class WaitToken = asio::default_completion_token_t<executor_type>>
+  auto async_wait(WaitToken&& token = asio::default_completion_token_t<executor_type>()) {
+    return asio::async_initiate<WaitToken, void(boost::system::error_code)>(initiate_wait{this}, token);
+  }
+
+ private:
+  struct initiate_wait {
+    basic_steady_timer* self;
+    using executor_type = Executor;
+    executor_type get_executor() const noexcept { return self->ex_; }
+
+    template <class Handler>
+    void operator()(Handler&& h) const {
+      if (!self->sim_) {
+        self->real_->async_wait(std::forward<Handler>(h));
+        return;
+      }
+      auto& core = self->live_core("steady_timer::async_wait");
+      using op_type = detail::wait_op<std::decay_t<Handler>, Executor>;
+      std::decay_t<Handler> handler(std::forward<Handler>(h));
+      core.start_wait(*self->sim_, op_type::make(core, std::move(handler), self->ex_));
+    }
+  };
+
+  void attach() {
+    if (detail::sim_core* core = detail::sim_core_of(ex_)) {
+      sim_ = std::make_unique<detail::sim_timer_state>();
+      core->register_timer(*sim_);
+    } else {
+      real_ = std::make_unique<real_timer>(ex_);
+    }
+  }
+
+  void detach() noexcept {
+    if (sim_ && sim_->core()) {
+      sim_->core()->cancel_all(*sim_);
+      sim_->core()->unregister_timer(*sim_);
+    }
+    sim_.reset();
+  }
+
+  detail::sim_core& live_core(const char* caller) const {
+    detail::sim_core* core = sim_->core();
+    if (!core) detail::throw_sim_gone(caller);
+    return *core;
+  }
+
+  executor_type ex_;
+  std::unique_ptr<detail::sim_timer_state> sim_;
+  std::unique_ptr<real_timer> real_;
+};
+
+/// The timer production code declares: `faultline::steady_timer t(ex);`
+using steady_timer = basic_steady_timer<>;
+
+/// Suspends the calling coroutine for `d`: virtual time on a sim, real time
+/// elsewhere. Cancellation (any type) ends it early with
+/// `system_error(operation_aborted)`.
+template <class Rep, class Period>
+asio::awaitable<void> sleep_for(std::chrono::duration<Rep, Period> d) {
+  steady_timer t(co_await asio::this_coro::executor, std::chrono::duration_cast<steady_timer::duration>(d));
+  co_await t.async_wait(asio::use_awaitable);
+}
+
+/// Suspends the calling coroutine until `t` (a `faultline::steady_clock` instant).
+inline asio::awaitable<void> sleep_until(steady_clock::time_point t) {
+  steady_timer timer(co_await asio::this_coro::executor, t);
+  co_await timer.async_wait(asio::use_awaitable);
+}
+
+}  // namespace faultline

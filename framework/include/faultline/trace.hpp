@@ -1,0 +1,103 @@
+// faultline - the journal of what happened in a sim, and when.
+#pragma once
+
+#include <faultline/sim_clock.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+namespace faultline {
+
+/// What a trace event records.
+enum class event_kind : std::uint8_t {
+  spawned,          ///< a task started (`sim.spawn`, `sim.run(awaitable)`)
+  returned,         ///< a task ended with a value
+  threw,            ///< a task ended with an exception; detail says which
+  cancelled,        ///< a task ended by cancellation
+  timer_wait,       ///< a timer wait began; value is its deadline (ns)
+  timer_fired,      ///< a timer wait completed at its deadline
+  timer_cancelled,  ///< a timer wait ended early with operation_aborted
+  stalled,          ///< the sim found suspended operations and nothing to run
+  livelock,         ///< the step limit was hit
+  horizon,          ///< auto-advance would have passed the horizon
+  note,             ///< free text, from `trace::note`
+};
+
+/// "spawned", "timer wait", ...: the word the timeline prints for a kind.
+const char* to_string(event_kind k) noexcept;
+
+/// One recorded event, materialised for reading.
+struct trace_event {
+  std::uint64_t index = 0;   ///< position since the sim's start; stable across replays
+  sim_clock::time_point at;  ///< virtual instant
+  event_kind kind = event_kind::note;
+  std::string subject;  ///< "timer#3", "task main"
+  std::string detail;   ///< "until t=0.010s", "std::runtime_error: boom"
+
+  /// The timeline line: `t=0.010s timer#3 fired`.
+  std::string describe() const;
+};
+
+/// A sim's journal: spawns, timer waits, fires and cancellations, task
+/// completions and stalls, each with its virtual instant. Later layers
+/// (doubles, failpoints) record into the same journal.
+///
+/// Memory stays bounded: the last `capacity` events are kept (see
+/// `sim_options::trace_capacity`), while `total()` and `hash()` cover every
+/// event since the start, so two runs can be compared bit for bit even when
+/// the early events are gone.
+///
+/// Not thread-safe: it belongs to its sim's thread.
+class trace {
+ public:
+  static constexpr std::size_t all = std::numeric_limits<std::size_t>::max();
+
+  explicit trace(std::size_t capacity = 16384);
+
+  /// The retained events, oldest first.
+  std::vector<trace_event> events() const;
+  /// The last `last` retained events, one line each (`t=0.010s timer#3 fired`).
+  std::string timeline(std::size_t last = all) const;
+  /// Number of events recorded since the start, retained or not.
+  std::uint64_t total() const noexcept { return total_; }
+  /// FNV-1a over every event since the start: equal hashes, equal runs.
+  std::uint64_t hash() const noexcept { return hash_; }
+
+  /// Adds a free-text event at the sim's current instant (for a test's own
+  /// markers; shows in the failure timeline).
+  void note(std::string text);
+
+  // -- recording, for faultline's own layers ------------------------------------
+  /// Subjects are numbered; this bit marks a timer number, which needs no string.
+  static constexpr std::uint32_t timer_bit = 0x8000'0000u;
+  /// Registers a subject name ("task main") and returns its number.
+  std::uint32_t add_subject(std::string name);
+  void record(std::int64_t at_ns, event_kind kind, std::uint32_t subject, std::int64_t value = 0,
+              std::string text = {});
+  /// Points `note()` at the current time (the sim does this; users never need to).
+  void set_clock(const std::int64_t* now_ns) noexcept { now_ns_ = now_ns; }
+
+ private:
+  struct record_type {
+    std::int64_t at_ns;
+    std::int64_t value;
+    std::uint32_t subject;
+    event_kind kind;
+    std::string text;
+  };
+
+  trace_event materialise(const record_type& r, std::uint64_t index) const;
+
+  std::vector<record_type> ring_;
+  std::size_t capacity_;
+  std::size_t head_ = 0;  // next slot to write once the ring is full
+  std::uint64_t total_ = 0;
+  std::uint64_t hash_ = 14695981039346656037ull;
+  std::vector<std::string> subjects_;
+  const std::int64_t* now_ns_ = nullptr;
+};
+
+}  // namespace faultline

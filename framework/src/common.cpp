@@ -1,0 +1,91 @@
+// faultline - time formatting, exception descriptions, pending-operation text.
+#include <faultline/error.hpp>
+#include <faultline/outcome.hpp>
+#include <faultline/sim_clock.hpp>
+
+#include <boost/asio/error.hpp>
+#include <boost/asio/experimental/channel_error.hpp>
+#include <boost/system/system_error.hpp>
+
+#include <cstdlib>
+#include <cxxabi.h>
+#include <memory>
+#include <typeinfo>
+
+namespace faultline {
+
+std::string to_string(sim_clock::duration d) {
+  std::int64_t ns = d.count();
+  std::string s;
+  if (ns < 0) {
+    s += '-';
+    ns = -ns;
+  }
+  s += std::to_string(ns / 1'000'000'000);
+  std::int64_t frac = ns % 1'000'000'000;
+  int digits = 9;
+  if (frac % 1'000'000 == 0) {
+    frac /= 1'000'000;
+    digits = 3;
+  } else if (frac % 1'000 == 0) {
+    frac /= 1'000;
+    digits = 6;
+  }
+  std::string f = std::to_string(frac);
+  s += '.';
+  s.append(static_cast<std::size_t>(digits) - f.size(), '0');
+  s += f;
+  s += 's';
+  return s;
+}
+
+std::string to_string(sim_clock::time_point t) { return "t=" + to_string(t.time_since_epoch()); }
+
+std::string pending_operation::describe() const {
+  std::string s = name + " (" + kind + ") waiting since " + to_string(since);
+  if (!detail.empty()) s += " " + detail;
+  return s;
+}
+
+std::string outcome<void>::describe() const {
+  switch (state_) {
+    case state::value: return "returned at " + to_string(at_);
+    case state::exception: return "threw " + detail::describe_exception(error_) + " at " + to_string(at_);
+    case state::cancelled: break;
+  }
+  return "was cancelled at " + to_string(at_);
+}
+
+namespace detail {
+
+bool is_cancellation(const std::exception_ptr& e) noexcept {
+  if (!e) return false;
+  try {
+    std::rethrow_exception(e);
+  } catch (const boost::system::system_error& se) {
+    return se.code() == boost::asio::error::operation_aborted ||
+           se.code() == boost::asio::experimental::error::channel_cancelled;
+  } catch (...) {
+  }
+  return false;
+}
+
+std::string demangle(const char* name) {
+  int status = 0;
+  std::unique_ptr<char, void (*)(void*)> p(abi::__cxa_demangle(name, nullptr, nullptr, &status), std::free);
+  return status == 0 && p ? std::string(p.get()) : std::string(name);
+}
+
+std::string describe_exception(const std::exception_ptr& e) {
+  if (!e) return "no exception";
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& x) {
+    return demangle(typeid(x).name()) + ": " + x.what();
+  } catch (...) {
+  }
+  return "an exception not derived from std::exception";
+}
+
+}  // namespace detail
+}  // namespace faultline

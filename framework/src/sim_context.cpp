@@ -1,0 +1,144 @@
+// faultline - sim_context construction, teardown, and the task records.
+#include <faultline/detail/task_state.hpp>
+#include <faultline/sim_context.hpp>
+#include <faultline/steady_clock.hpp>
+#include <faultline/steady_timer.hpp>
+
+#include <boost/asio/detail/scheduler.hpp>
+
+#include <stdexcept>
+
+namespace faultline {
+
+namespace detail {
+
+namespace {
+// Registered by every sim_context and by nothing else, so its presence tells
+// a sim from any other execution context (which has no virtual functions to
+// dynamic_cast on).
+class sim_marker : public asio::execution_context::service {
+ public:
+  static asio::execution_context::id id;
+  explicit sim_marker(asio::execution_context& ctx) : service(ctx) {}
+
+ private:
+  void shutdown() override {}
+};
+asio::execution_context::id sim_marker::id;
+}  // namespace
+
+}  // namespace detail
+
+sim_context::sim_context(const sim_options& options) : core_(*this, options) {
+  // A plain Asio timer or socket created on this context asks for Asio's
+  // scheduler, which would otherwise start a hidden thread and complete
+  // real-time waits on it, racing the sim. One without its own thread keeps
+  // everything on the sim's thread; check_real_io() then names the misuse.
+  asio::add_service<asio::detail::scheduler>(*this, new asio::detail::scheduler(*this, 0, false));
+  asio::make_service<detail::sim_marker>(*this);
+}
+
+sim_context::~sim_context() {
+  core_.begin_shutdown();
+  // Services (channels, a stray Asio timer) drop their pending handlers
+  // first; destroying those may queue more work on us, which drain() frees.
+  shutdown();
+  core_.drain();
+  destroy();
+  core_.drain();
+  core_.orphan_objects();
+}
+
+sim_context* sim_context::current() noexcept {
+  detail::sim_core* c = detail::tls_current_core;
+  return c ? &c->context() : nullptr;
+}
+
+void sim_context::throw_negative(const char* caller, std::int64_t ns) {
+  throw std::invalid_argument(std::string("faultline: ") + caller + "(" +
+                              to_string(sim_clock::duration(ns)) +
+                              "): the duration is negative; virtual time only moves forward");
+}
+
+sim_clock::time_point sim_clock::now() {
+  if (detail::sim_core* c = detail::tls_current_core) return time_point(duration(c->now()));
+  throw std::logic_error(
+      "faultline: sim_clock::now() called outside a running sim; read sim.now() in the test body, or "
+      "faultline::steady_clock::now() in code that also runs outside a sim");
+}
+
+steady_clock::time_point steady_clock::now() noexcept {
+  if (detail::sim_core* c = detail::tls_current_core) return time_point(duration(c->now()));
+  return time_point(
+      std::chrono::duration_cast<duration>(std::chrono::steady_clock::now().time_since_epoch()));
+}
+
+namespace detail {
+
+sim_core* sim_core_of_context(asio::execution_context& ctx) noexcept {
+  if (!asio::has_service<sim_marker>(ctx)) return nullptr;
+  return &static_cast<sim_context&>(ctx).core();
+}
+
+void throw_sim_gone(const char* caller) {
+  throw std::logic_error(std::string("faultline: ") + caller +
+                         ": the sim_context this object belongs to was destroyed; keep the sim alive "
+                         "longer than the timers, tasks and doubles that use it");
+}
+
+std::int64_t saturating_deadline(std::int64_t now, std::int64_t d) noexcept {
+  constexpr std::int64_t max = std::numeric_limits<std::int64_t>::max();
+  if (d <= 0) return now;
+  return d > max - now ? max : now + d;
+}
+
+// -- tasks --------------------------------------------------------------------
+
+task_state_base::task_state_base(sim_core& core, std::string name) : name_(std::move(name)) {
+  core.link(*this);
+  subject_ = core.journal().add_subject(name_);
+  since_ = core.now();
+  core.journal().record(since_, event_kind::spawned, subject_);
+}
+
+task_state_base::~task_state_base() {
+  if (sim_core* c = core()) c->unlink(*this);
+}
+
+void task_state_base::describe_pending(std::vector<pending_operation>& out) const {
+  if (!done_) out.push_back({name_, "task", sim_clock::time_point(sim_clock::duration(since_)), "suspended"});
+}
+
+void task_state_base::on_sim_shutdown() noexcept {}
+
+void task_state_base::cancel(boost::asio::cancellation_type type) {
+  if (!core()) throw_sim_gone("task::cancel");
+  if (!done_) signal_.emit(type);
+}
+
+std::int64_t task_state_base::now() const {
+  if (sim_core* c = core()) return c->now();
+  throw_sim_gone("task");
+}
+
+void task_state_base::finish(const std::exception_ptr& e) {
+  done_ = true;
+  sim_core* c = core();
+  if (!c) return;
+  if (!e) {
+    c->journal().record(c->now(), event_kind::returned, subject_);
+  } else if (detail::is_cancellation(e)) {
+    c->journal().record(c->now(), event_kind::cancelled, subject_);
+  } else {
+    c->journal().record(c->now(), event_kind::threw, subject_, 0, describe_exception(e));
+    c->record_failure(shared_from_this());
+  }
+}
+
+void task_state_base::throw_not_done(const char* caller) const {
+  throw std::logic_error(std::string("faultline: ") + caller + ": task " + name_ +
+                         " has not finished yet; run the sim further (sim.run(), run_for, advance) first");
+}
+
+}  // namespace detail
+}  // namespace faultline

@@ -1,0 +1,475 @@
+// faultline - the sim's scheduler loop, timer heap and registry.
+#include <faultline/detail/sim_core.hpp>
+#include <faultline/detail/task_state.hpp>
+#include <faultline/sim_context.hpp>
+
+#include <boost/asio/detail/reactor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/system_timer.hpp>
+
+#include <algorithm>
+#include <sstream>
+#include <stdexcept>
+
+namespace faultline::detail {
+namespace {
+
+constexpr std::int64_t never = std::numeric_limits<std::int64_t>::max();
+
+std::string at(std::int64_t ns) { return to_string(sim_clock::time_point(sim_clock::duration(ns))); }
+
+// Makes this core "the sim running on this thread" for the scope, restoring
+// whatever was current before (a sim driven from inside another sim's handler).
+class current_scope {
+ public:
+  explicit current_scope(sim_core* c) noexcept : saved_(tls_current_core) { tls_current_core = c; }
+  ~current_scope() { tls_current_core = saved_; }
+  current_scope(const current_scope&) = delete;
+  current_scope& operator=(const current_scope&) = delete;
+
+ private:
+  sim_core* saved_;
+};
+
+std::string thread_name(std::thread::id id) {
+  std::ostringstream s;
+  s << id;
+  return s.str();
+}
+
+void unlink_from_timer(timer_wait* w) noexcept {
+  sim_timer_state* t = w->timer;
+  if (!t) return;
+  if (w->prev_in_timer)
+    w->prev_in_timer->next_in_timer = w->next_in_timer;
+  else
+    t->waits = w->next_in_timer;
+  if (w->next_in_timer) w->next_in_timer->prev_in_timer = w->prev_in_timer;
+  w->prev_in_timer = w->next_in_timer = nullptr;
+  w->timer = nullptr;
+}
+
+}  // namespace
+
+sim_core::sim_core(sim_context& ctx, const sim_options& options)
+    : ctx_(ctx),
+      step_limit_(options.step_limit),
+      horizon_(options.horizon.count()),
+      owner_(std::this_thread::get_id()),
+      trace_(options.trace_capacity) {
+  if (options.step_limit == 0)
+    throw std::invalid_argument("faultline: sim_options::step_limit is 0; it must allow at least one handler per instant");
+  if (options.horizon.count() <= 0)
+    throw std::invalid_argument("faultline: sim_options::horizon is " + to_string(options.horizon) +
+                                "; it must be positive");
+  trace_.set_clock(&now_);
+  trace_.add_subject("sim");  // subject 0: the sim itself
+}
+
+sim_core::~sim_core() = default;
+
+// -- queue --------------------------------------------------------------------
+
+void sim_core::post_slow(ready_op* op) {
+  if (std::this_thread::get_id() == owner_) {
+    push_ready(op);
+    return;
+  }
+  std::lock_guard lock(foreign_mutex_);
+  op->next_ = nullptr;
+  if (foreign_tail_)
+    foreign_tail_->next_ = op;
+  else
+    foreign_head_ = op;
+  foreign_tail_ = op;
+  has_foreign_.store(true, std::memory_order_release);
+}
+
+bool sim_core::take_foreign() {
+  if (!has_foreign_.load(std::memory_order_acquire)) return false;
+  ready_op* head;
+  {
+    std::lock_guard lock(foreign_mutex_);
+    head = foreign_head_;
+    foreign_head_ = foreign_tail_ = nullptr;
+    has_foreign_.store(false, std::memory_order_relaxed);
+  }
+  bool any = head != nullptr;
+  while (head) {
+    ready_op* next = head->next_;
+    push_ready(head);
+    head = next;
+  }
+  return any;
+}
+
+// -- timers -------------------------------------------------------------------
+
+void sim_core::register_timer(sim_timer_state& t) {
+  t.id = ++timer_ids_;
+  link(t);
+}
+
+void sim_core::unregister_timer(sim_timer_state& t) noexcept { unlink(t); }
+
+void sim_core::start_wait(sim_timer_state& t, timer_wait* w) {
+  w->deadline = t.expiry;
+  w->since = now_;
+  w->timer_id = t.id;
+  w->timer = &t;
+  w->prev_in_timer = nullptr;
+  w->next_in_timer = t.waits;
+  if (t.waits) t.waits->prev_in_timer = w;
+  t.waits = w;
+  trace_.record(now_, event_kind::timer_wait, trace::timer_bit | t.id, w->deadline);
+  // An expiry already reached still completes through the queue, never inline.
+  heap_push(w);
+}
+
+bool sim_core::cancel_wait(timer_wait* w) {
+  if (w->heap_index == timer_wait::not_in_heap) return false;
+  heap_erase(w);
+  unlink_from_timer(w);
+  w->ec = boost::asio::error::operation_aborted;
+  trace_.record(now_, event_kind::timer_cancelled, trace::timer_bit | w->timer_id);
+  push_ready(w);
+  return true;
+}
+
+std::size_t sim_core::cancel_all(sim_timer_state& t) {
+  std::size_t n = 0;
+  while (t.waits) n += cancel_wait(t.waits) ? 1 : 0;
+  return n;
+}
+
+void sim_core::heap_push(timer_wait* w) {
+  w->seq = seq_++;
+  heap_.push_back(w);
+  w->heap_index = heap_.size() - 1;
+  heap_up(w->heap_index);
+}
+
+void sim_core::heap_erase(timer_wait* w) noexcept {
+  std::size_t i = w->heap_index;
+  timer_wait* last = heap_.back();
+  heap_.pop_back();
+  w->heap_index = timer_wait::not_in_heap;
+  if (i == heap_.size()) return;
+  heap_set(i, last);
+  if (i > 0 && earlier(last, heap_[(i - 1) / 2]))
+    heap_up(i);
+  else
+    heap_down(i);
+}
+
+void sim_core::heap_up(std::size_t i) noexcept {
+  timer_wait* w = heap_[i];
+  while (i > 0) {
+    std::size_t parent = (i - 1) / 2;
+    if (!earlier(w, heap_[parent])) break;
+    heap_set(i, heap_[parent]);
+    i = parent;
+  }
+  heap_set(i, w);
+}
+
+void sim_core::heap_down(std::size_t i) noexcept {
+  timer_wait* w = heap_[i];
+  const std::size_t n = heap_.size();
+  for (;;) {
+    std::size_t child = 2 * i + 1;
+    if (child >= n) break;
+    if (child + 1 < n && earlier(heap_[child + 1], heap_[child])) ++child;
+    if (!earlier(heap_[child], w)) break;
+    heap_set(i, heap_[child]);
+    i = child;
+  }
+  heap_set(i, w);
+}
+
+void sim_core::fire_due() {
+  while (!heap_.empty() && heap_[0]->deadline <= now_) {
+    timer_wait* w = heap_[0];
+    heap_erase(w);
+    unlink_from_timer(w);
+    w->ec = {};
+    trace_.record(now_, event_kind::timer_fired, trace::timer_bit | w->timer_id);
+    push_ready(w);
+  }
+}
+
+// -- registry -----------------------------------------------------------------
+
+void sim_core::link(sim_object& o) noexcept {
+  o.core_ = this;
+  o.prev_ = objects_tail_;
+  o.next_ = nullptr;
+  if (objects_tail_)
+    objects_tail_->next_ = &o;
+  else
+    objects_head_ = &o;
+  objects_tail_ = &o;
+}
+
+void sim_core::unlink(sim_object& o) noexcept {
+  if (o.core_ != this) return;
+  if (o.prev_)
+    o.prev_->next_ = o.next_;
+  else
+    objects_head_ = o.next_;
+  if (o.next_)
+    o.next_->prev_ = o.prev_;
+  else
+    objects_tail_ = o.prev_;
+  o.prev_ = o.next_ = nullptr;
+  o.core_ = nullptr;
+}
+
+std::vector<pending_operation> sim_core::pending() const {
+  std::vector<pending_operation> out;
+  for (const sim_object* o = objects_head_; o; o = o->next_) o->describe_pending(out);
+  std::vector<const timer_wait*> waits(heap_.begin(), heap_.end());
+  std::sort(waits.begin(), waits.end(), [](const timer_wait* a, const timer_wait* b) {
+    return a->since != b->since ? a->since < b->since : a->seq < b->seq;
+  });
+  for (const timer_wait* w : waits) {
+    const bool parked = w->deadline == never;
+    out.push_back({"timer#" + std::to_string(w->timer_id), parked ? "parked timer" : "timer",
+                   sim_clock::time_point(sim_clock::duration(w->since)),
+                   parked ? "until cancelled" : "until " + at(w->deadline)});
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const pending_operation& a, const pending_operation& b) { return a.since < b.since; });
+  return out;
+}
+
+void sim_core::record_failure(std::shared_ptr<task_state_base> t) { failed_tasks_.push_back(std::move(t)); }
+
+std::vector<std::string> sim_core::unobserved_failures() const {
+  std::vector<std::string> out;
+  for (const auto& t : failed_tasks_)
+    if (!t->observed()) out.push_back(t->describe_failure());
+  return out;
+}
+
+bool sim_core::blocked() const noexcept {
+  if (work_.load(std::memory_order_relaxed) > 0 || !heap_.empty()) return true;
+  for (const sim_object* o = objects_head_; o; o = o->next_)
+    if (o->blocks_run()) return true;
+  return false;
+}
+
+// -- driving ------------------------------------------------------------------
+
+void sim_core::enter(const char* caller) {
+  if (tls_current_core == this)
+    throw std::logic_error(std::string("faultline: ") + caller +
+                           " called from inside one of this sim's own handlers; a sim cannot run itself: "
+                           "co_await the operation instead");
+  if (std::this_thread::get_id() != owner_)
+    throw std::logic_error(std::string("faultline: ") + caller + " called from thread " +
+                           thread_name(std::this_thread::get_id()) + ", but the sim belongs to thread " +
+                           thread_name(owner_) +
+                           " that created it; a sim is single-threaded: create and drive it on one thread");
+}
+
+void sim_core::set_now(std::int64_t t) noexcept {
+  if (t != now_) {
+    now_ = t;
+    steps_at_instant_ = 0;
+  }
+}
+
+void sim_core::run_one(ready_op* op) {
+  if (++steps_at_instant_ > step_limit_) {
+    push_ready(op);  // keep it for the report and for destruction
+    throw_livelock();
+  }
+  op->invoke();
+}
+
+std::size_t sim_core::run(const bool* stop) {
+  enter("sim_context::run");
+  current_scope scope(this);
+  std::size_t n = 0;
+  for (;;) {
+    if (stop && *stop) return n;
+    if (ready_op* op = pop_ready()) {
+      run_one(op);
+      ++n;
+      continue;
+    }
+    if (take_foreign()) continue;
+    if (!heap_.empty() && heap_[0]->deadline != never) {
+      const std::int64_t next = heap_[0]->deadline;
+      if (next > horizon_) throw_horizon(next);
+      set_now(next);
+      fire_due();
+      continue;
+    }
+    if (blocked()) {
+      check_real_io("sim_context::run");
+      throw_stall();
+    }
+    return n;
+  }
+}
+
+std::size_t sim_core::run_until(std::int64_t bound, const char* caller) {
+  enter(caller);
+  if (bound < now_)
+    throw std::invalid_argument(std::string("faultline: ") + caller + ": the bound " + at(bound) +
+                                " is before now (" + at(now_) + "); virtual time only moves forward");
+  current_scope scope(this);
+  std::size_t n = 0;
+  for (;;) {
+    if (ready_op* op = pop_ready()) {
+      run_one(op);
+      ++n;
+      continue;
+    }
+    if (take_foreign()) continue;
+    if (!heap_.empty() && heap_[0]->deadline <= bound) {
+      set_now(heap_[0]->deadline);
+      fire_due();
+      continue;
+    }
+    break;
+  }
+  set_now(bound);
+  if (blocked()) check_real_io(caller);
+  return n;
+}
+
+std::size_t sim_core::advance(std::int64_t d) {
+  const std::int64_t bound = d > never - now_ ? never : now_ + d;
+  return run_until(bound, "sim_context::advance");
+}
+
+std::size_t sim_core::poll() {
+  enter("sim_context::poll");
+  current_scope scope(this);
+  std::size_t n = 0;
+  for (;;) {
+    if (ready_op* op = pop_ready()) {
+      run_one(op);
+      ++n;
+      continue;
+    }
+    if (take_foreign()) continue;
+    if (!heap_.empty() && heap_[0]->deadline <= now_) {
+      fire_due();
+      continue;
+    }
+    break;
+  }
+  if (blocked()) check_real_io("sim_context::poll");
+  return n;
+}
+
+// -- reports ------------------------------------------------------------------
+
+namespace {
+
+std::string list_pending(const std::vector<pending_operation>& ops, long work) {
+  std::string s;
+  for (const auto& op : ops) {
+    s += "\n  ";
+    s += op.describe();
+  }
+  if (ops.empty() && work > 0) {
+    s += "\n  " + std::to_string(work) + (work == 1 ? " unit" : " units") +
+         " of outstanding work that faultline cannot name: a coroutine started with co_spawn waits for "
+         "something that never completes (a channel nobody writes to?); start it with "
+         "sim.spawn(name, ...) to see its name here";
+  }
+  return s;
+}
+
+std::string tail(const trace& t) {
+  std::string s = t.timeline(10);
+  return s.empty() ? std::string() : "\nlast events:\n" + s;
+}
+
+}  // namespace
+
+void sim_core::throw_stall() {
+  auto ops = pending();
+  const long work = outstanding_work();
+  const std::size_t count = ops.empty() ? static_cast<std::size_t>(work) : ops.size();
+  std::string summary = std::to_string(count) + (count == 1 ? " pending operation" : " pending operations");
+  trace_.record(now_, event_kind::stalled, 0, static_cast<std::int64_t>(count), summary);
+  std::string msg = "faultline: sim stalled at " + at(now_) + " with " + summary +
+                    ": nothing is ready and no timer will fire, so they can never complete" +
+                    list_pending(ops, work) + tail(trace_);
+  throw stall_error(msg, sim_clock::time_point(sim_clock::duration(now_)), std::move(ops));
+}
+
+void sim_core::throw_livelock() {
+  trace_.record(now_, event_kind::livelock, 0, static_cast<std::int64_t>(step_limit_));
+  auto ops = pending();
+  std::string msg = "faultline: livelock at " + at(now_) + ": " + std::to_string(step_limit_) +
+                    " handlers ran without virtual time advancing; something keeps posting work to itself "
+                    "(a busy-wait?). Raise sim_options::step_limit if this much work at one instant is intended" +
+                    list_pending(ops, outstanding_work()) + tail(trace_);
+  throw livelock_error(msg, sim_clock::time_point(sim_clock::duration(now_)), std::move(ops));
+}
+
+void sim_core::throw_horizon(std::int64_t next) {
+  trace_.record(now_, event_kind::horizon, 0, next);
+  auto ops = pending();
+  std::string msg = "faultline: horizon reached at " + at(now_) + ": the next timer is due at " + at(next) +
+                    ", past the horizon " + at(horizon_) +
+                    " (sim_options::horizon); something keeps scheduling timers (an endless retry loop?). "
+                    "Raise the horizon if the test really spans that much virtual time" +
+                    list_pending(ops, outstanding_work()) + tail(trace_);
+  throw horizon_error(msg, sim_clock::time_point(sim_clock::duration(now_)), std::move(ops));
+}
+
+void sim_core::check_real_io(const char* caller) const {
+  namespace asio = boost::asio;
+  auto& ctx = static_cast<asio::execution_context&>(ctx_);
+  if (!asio::has_service<asio::detail::reactor>(ctx)) return;
+  using steady_service = asio::detail::deadline_timer_service<
+      asio::detail::chrono_time_traits<std::chrono::steady_clock, asio::wait_traits<std::chrono::steady_clock>>>;
+  using system_service = asio::detail::deadline_timer_service<
+      asio::detail::chrono_time_traits<std::chrono::system_clock, asio::wait_traits<std::chrono::system_clock>>>;
+  std::string what = asio::has_service<steady_service>(ctx)   ? "a plain asio::steady_timer"
+                     : asio::has_service<system_service>(ctx) ? "a plain asio::system_timer"
+                                                              : "an Asio I/O object (a socket?)";
+  throw std::logic_error("faultline: " + std::string(caller) + ": " + what +
+                         " was created on this sim; it waits in real time and can never complete on a sim. "
+                         "Use faultline::steady_timer (same API), which waits in virtual time, or give "
+                         "real I/O an io_context");
+}
+
+// -- teardown -----------------------------------------------------------------
+
+void sim_core::drain() noexcept {
+  for (;;) {
+    bool any = false;
+    take_foreign();
+    while (ready_op* op = pop_ready()) {
+      op->destroy();
+      any = true;
+    }
+    while (!heap_.empty()) {
+      timer_wait* w = heap_.back();
+      heap_.pop_back();
+      w->heap_index = timer_wait::not_in_heap;
+      unlink_from_timer(w);
+      w->destroy();
+      any = true;
+    }
+    if (!any) return;
+  }
+}
+
+void sim_core::orphan_objects() noexcept {
+  while (sim_object* o = objects_head_) {
+    unlink(*o);
+    o->on_sim_shutdown();
+  }
+}
+
+}  // namespace faultline::detail

@@ -1,0 +1,122 @@
+// faultline - the trace ring buffer, its hash, and the timeline text.
+#include <faultline/trace.hpp>
+
+#include <cstring>
+
+namespace faultline {
+namespace {
+
+void fnv(std::uint64_t& h, const void* data, std::size_t n) noexcept {
+  const auto* p = static_cast<const unsigned char*>(data);
+  for (std::size_t i = 0; i < n; ++i) {
+    h ^= p[i];
+    h *= 1099511628211ull;
+  }
+}
+
+}  // namespace
+
+const char* to_string(event_kind k) noexcept {
+  switch (k) {
+    case event_kind::spawned: return "spawned";
+    case event_kind::returned: return "returned";
+    case event_kind::threw: return "threw";
+    case event_kind::cancelled: return "was cancelled";
+    case event_kind::timer_wait: return "waits";
+    case event_kind::timer_fired: return "fired";
+    case event_kind::timer_cancelled: return "cancelled";
+    case event_kind::stalled: return "stalled";
+    case event_kind::livelock: return "livelock";
+    case event_kind::horizon: return "horizon reached";
+    case event_kind::note: return "note";
+  }
+  return "event";
+}
+
+std::string trace_event::describe() const {
+  std::string s = to_string(at);
+  s += ' ';
+  s += subject;
+  s += ' ';
+  s += to_string(kind);
+  if (!detail.empty()) {
+    s += kind == event_kind::note || kind == event_kind::stalled ? ": " : " ";
+    s += detail;
+  }
+  return s;
+}
+
+trace::trace(std::size_t capacity) : capacity_(capacity == 0 ? 1 : capacity) {}
+
+std::uint32_t trace::add_subject(std::string name) {
+  subjects_.push_back(std::move(name));
+  return static_cast<std::uint32_t>(subjects_.size() - 1);
+}
+
+void trace::record(std::int64_t at_ns, event_kind kind, std::uint32_t subject, std::int64_t value,
+                   std::string text) {
+  fnv(hash_, &at_ns, sizeof at_ns);
+  fnv(hash_, &kind, sizeof kind);
+  fnv(hash_, &subject, sizeof subject);
+  fnv(hash_, &value, sizeof value);
+  fnv(hash_, text.data(), text.size());
+  ++total_;
+  if (ring_.size() < capacity_) {
+    ring_.push_back({at_ns, value, subject, kind, std::move(text)});
+    return;
+  }
+  ring_[head_] = {at_ns, value, subject, kind, std::move(text)};
+  head_ = (head_ + 1) % capacity_;
+}
+
+void trace::note(std::string text) { record(now_ns_ ? *now_ns_ : 0, event_kind::note, 0, 0, std::move(text)); }
+
+trace_event trace::materialise(const record_type& r, std::uint64_t index) const {
+  trace_event e;
+  e.index = index;
+  e.at = sim_clock::time_point(sim_clock::duration(r.at_ns));
+  e.kind = r.kind;
+  if (r.subject & timer_bit)
+    e.subject = "timer#" + std::to_string(r.subject & ~timer_bit);
+  else if (r.subject < subjects_.size())
+    e.subject = subjects_[r.subject];
+  switch (r.kind) {
+    case event_kind::timer_wait:
+      e.detail = r.value == std::numeric_limits<std::int64_t>::max()
+                     ? "until cancelled"
+                     : "until " + to_string(sim_clock::time_point(sim_clock::duration(r.value)));
+      break;
+    case event_kind::horizon:
+      e.detail = "(next timer at " + to_string(sim_clock::time_point(sim_clock::duration(r.value))) + ")";
+      break;
+    case event_kind::livelock:
+      e.detail = "(" + std::to_string(r.value) + " handlers at one instant)";
+      break;
+    default:
+      e.detail = r.text;
+  }
+  return e;
+}
+
+std::vector<trace_event> trace::events() const {
+  std::vector<trace_event> out;
+  out.reserve(ring_.size());
+  const std::uint64_t first = total_ - ring_.size();
+  for (std::size_t i = 0; i < ring_.size(); ++i)
+    out.push_back(materialise(ring_[(head_ + i) % ring_.size()], first + i));
+  return out;
+}
+
+std::string trace::timeline(std::size_t last) const {
+  const std::size_t n = ring_.size();
+  const std::size_t skip = last >= n ? 0 : n - last;
+  const std::uint64_t first = total_ - n;
+  std::string s;
+  for (std::size_t i = skip; i < n; ++i) {
+    s += materialise(ring_[(head_ + i) % n], first + i).describe();
+    s += '\n';
+  }
+  return s;
+}
+
+}  // namespace faultline
