@@ -77,6 +77,10 @@ class basic_steady_timer {
             class = std::enable_if_t<std::is_convertible_v<ExecutionContext&, asio::execution_context&>>>
   basic_steady_timer(ExecutionContext& ctx, duration d) : basic_steady_timer(executor_type(ctx.get_executor()), d) {}
 
+  template <class ExecutionContext,
+            class = std::enable_if_t<std::is_convertible_v<ExecutionContext&, asio::execution_context&>>>
+  basic_steady_timer(ExecutionContext& ctx, time_point t) : basic_steady_timer(executor_type(ctx.get_executor()), t) {}
+
   basic_steady_timer(basic_steady_timer&&) noexcept = default;
   basic_steady_timer& operator=(basic_steady_timer&& other) noexcept {
     if (this != &other) {

@@ -1,0 +1,101 @@
+// Tests that misuse of a sim ends in a clear error naming the call and the fix.
+#include <faultline/sim_context.hpp>
+
+#include <faultline/gtest.hpp>
+#include <faultline/steady_timer.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <thread>
+
+namespace {
+
+using namespace std::chrono_literals;
+namespace asio = boost::asio;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+template <class F>
+std::string message_of(F&& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "(no exception)";
+}
+
+TEST(Misuse, DrivingASimFromAnotherThreadIsRejected) {
+  faultline::sim_context sim;
+  std::string msg;
+  std::thread([&] { msg = message_of([&] { sim.run(); }); }).join();
+  EXPECT_THAT(msg, StartsWith("faultline: sim_context::run called from thread "));
+  EXPECT_THAT(msg, HasSubstr("but the sim belongs to thread"));
+  EXPECT_THAT(msg, HasSubstr("create and drive it on one thread"));
+}
+
+TEST(Misuse, PostingFromAnotherThreadIsSafeAndRunsOnTheSimsThread) {
+  faultline::sim_context sim;
+  std::thread::id ran_on;
+  std::thread([&] { asio::post(sim, [&] { ran_on = std::this_thread::get_id(); }); }).join();
+  EXPECT_EQ(sim.run(), 1u);
+  EXPECT_EQ(ran_on, std::this_thread::get_id());
+}
+
+TEST(Misuse, NegativeDurationsAreRejected) {
+  faultline::sim_context sim;
+  EXPECT_EQ(message_of([&] { sim.advance(-5ms); }),
+            "faultline: sim_context::advance(-0.005s): the duration is negative; virtual time only moves "
+            "forward");
+  EXPECT_THAT(message_of([&] { sim.run_for(-1s); }), StartsWith("faultline: sim_context::run_for(-1.000s)"));
+}
+
+TEST(Misuse, RunningASimFromInsideItsOwnHandlerIsRejected) {
+  faultline::sim_context sim;
+  std::string msg;
+  asio::post(sim, [&] { msg = message_of([&] { sim.run_for(1s); }); });
+  sim.run();
+  EXPECT_EQ(msg,
+            "faultline: sim_context::run_for called from inside one of this sim's own handlers; a sim cannot "
+            "run itself: co_await the operation instead");
+}
+
+TEST(Misuse, ATimerWhoseSimIsGoneSaysSo) {
+  auto sim = std::make_unique<faultline::sim_context>();
+  faultline::steady_timer t(*sim, 1s);
+  sim.reset();
+  EXPECT_THAT(message_of([&] { t.async_wait([](boost::system::error_code) {}); }),
+              StartsWith("faultline: steady_timer::async_wait: the sim_context this object belongs to was "
+                         "destroyed; keep the sim alive longer"));
+  EXPECT_THAT(message_of([&] { t.expires_after(1s); }), StartsWith("faultline: steady_timer::expires_after:"));
+  EXPECT_THAT(message_of([&] { t.cancel(); }), StartsWith("faultline: steady_timer::cancel:"));
+}
+
+TEST(Misuse, APlainAsioSteadyTimerOnASimIsNamedWithTheFix) {
+  faultline::sim_context sim;
+  asio::co_spawn(
+      sim,
+      []() -> asio::awaitable<void> {
+        asio::steady_timer t(co_await asio::this_coro::executor, 10ms);
+        co_await t.async_wait(asio::use_awaitable);
+      },
+      asio::detached);
+  std::string msg = message_of([&] { sim.run(); });
+  EXPECT_THAT(msg, StartsWith("faultline: sim_context::run: a plain asio::steady_timer was created on this sim; "
+                              "it waits in real time"));
+  EXPECT_THAT(msg, HasSubstr("Use faultline::steady_timer (same API)"));
+}
+
+TEST(Misuse, SimClockNowOutsideARunningSimSaysWhatToReadInstead) {
+  EXPECT_THAT(message_of([] { faultline::sim_clock::now(); }),
+              StartsWith("faultline: sim_clock::now() called outside a running sim; read sim.now()"));
+}
+
+}  // namespace
