@@ -156,6 +156,7 @@ TEST(FailpointSpec, ToStringParsesBackToTheSameConfig) {
       "a=error(broken_pipe)",
       "a=error(2147483647)",
       "a=0.1%off",
+      "a=0.00001%off",
       "a=33.333333333333336%hang",
       "a=0%1*cancel",
       "a=99.99%18446744073709551615*delay(7)",
@@ -237,7 +238,8 @@ TEST(FailpointSpec, RejectsBadProbabilities) {
 
 TEST(FailpointSpec, RejectsBadCounts) {
   const std::string_view want = "expected a count from 1 to 18446744073709551615";
-  EXPECT_TRUE(rejects("a=0*off", 2, "expected a count from 1 to 18446744073709551615, found \"0\""));
+  EXPECT_TRUE(rejects("a=0*off", 2,
+                      "expected a count from 1 to 18446744073709551615, found \"0\""));
   EXPECT_TRUE(rejects("a=18446744073709551616*off", 2, want));
   EXPECT_TRUE(rejects("a=1.5*off", 2, "found \"1.5\""));
   EXPECT_TRUE(rejects("a=50%0*off", 5, want));

@@ -111,7 +111,8 @@ class failpoint_spec_error : public std::invalid_argument {
 ///
 /// **Example**:
 ///
-///     auto fps = faultline::parse_failpoints("db.commit=2*error(timed_out)->off; rpc/send=25%delay(100)");
+///     auto fps = faultline::parse_failpoints(
+///         "db.commit=2*error(timed_out)->off; rpc/send=25%delay(100)");
 ///     // fps[0].tasks[0].count == 2, fps[1].tasks[0].probability == 25.0
 std::vector<failpoint_config> parse_failpoints(std::string_view spec);
 
