@@ -29,6 +29,14 @@ const char* to_string(event_kind k) noexcept {
     case event_kind::livelock: return "livelock";
     case event_kind::horizon: return "horizon reached";
     case event_kind::note: return "note";
+    case event_kind::call: return "called";
+    case event_kind::call_returned: return "-> returned";
+    case event_kind::call_threw: return "-> threw";
+    case event_kind::call_failed: return "-> failed with";
+    case event_kind::call_cancelled: return "-> was cancelled";
+    case event_kind::fault: return "fault:";
+    case event_kind::failpoint: return "failpoint hit:";
+    case event_kind::io: return "io:";
   }
   return "event";
 }

@@ -24,6 +24,14 @@ enum class event_kind : std::uint8_t {
   livelock,         ///< the step limit was hit
   horizon,          ///< auto-advance would have passed the horizon
   note,             ///< free text, from `trace::note`
+  call,             ///< a double was called; subject is the call, e.g. `fetch("/a")`
+  call_returned,    ///< a double's call returned; detail is the value, if printable
+  call_threw,       ///< a double's call threw; detail says what
+  call_failed,      ///< a double's call failed with an error_code; detail says which
+  call_cancelled,   ///< a double's call ended by cancellation
+  fault,            ///< a fault was injected (latency, error, hang, ...); detail says which
+  failpoint,        ///< a failpoint was hit; detail says what it did
+  io,               ///< a stream double read or wrote; detail says what
 };
 
 /// "spawned", "timer wait", ...: the word the timeline prints for a kind.
