@@ -1,4 +1,5 @@
 // faultline - time formatting, exception descriptions, pending-operation text.
+#include <faultline/detail/format.hpp>
 #include <faultline/error.hpp>
 #include <faultline/outcome.hpp>
 #include <faultline/sim_clock.hpp>
@@ -56,7 +57,50 @@ std::string outcome<void>::describe() const {
   return "was cancelled at " + to_string(at_);
 }
 
+namespace {
+class faultline_category : public boost::system::error_category {
+ public:
+  const char* name() const noexcept override { return "faultline"; }
+  std::string message(int ev) const override {
+    switch (static_cast<error>(ev)) {
+      case error::unscripted_call: return "no script step matches the call";
+      case error::exception_not_representable:
+        return "a scripted exception cannot be delivered through an error_code completion";
+      case error::bad_release: return "a hold was released in a way that does not fit its call";
+    }
+    return "unknown faultline error";
+  }
+};
+}  // namespace
+
+const boost::system::error_category& error_category() noexcept {
+  static const faultline_category category;
+  return category;
+}
+
 namespace detail {
+
+void append_quoted(std::string& out, std::string_view s) {
+  static constexpr char hex[] = "0123456789abcdef";
+  out += '"';
+  for (char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += "\\x";
+          out += hex[(c >> 4) & 0xf];
+          out += hex[c & 0xf];
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+}
 
 bool is_cancellation(const std::exception_ptr& e) noexcept {
   if (!e) return false;

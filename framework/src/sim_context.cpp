@@ -46,7 +46,10 @@ sim_context::~sim_context() {
   core_.drain();
   destroy();
   core_.drain();
+  // Objects drop what they hold (a double's hanging calls); destroying those
+  // may queue a little more.
   core_.orphan_objects();
+  core_.drain();
 }
 
 sim_context* sim_context::current() noexcept {
@@ -98,6 +101,7 @@ task_state_base::task_state_base(sim_core& core, std::string name) : name_(std::
   core.link(*this);
   subject_ = core.journal().add_subject(name_);
   since_ = core.now();
+  order_ = core.journal().total();
   core.journal().record(since_, event_kind::spawned, subject_);
 }
 
@@ -106,7 +110,8 @@ task_state_base::~task_state_base() {
 }
 
 void task_state_base::describe_pending(std::vector<pending_operation>& out) const {
-  if (!done_) out.push_back({name_, "task", sim_clock::time_point(sim_clock::duration(since_)), "suspended"});
+  if (!done_)
+    out.push_back({name_, "task", sim_clock::time_point(sim_clock::duration(since_)), "suspended", order_});
 }
 
 void task_state_base::on_sim_shutdown() noexcept {}

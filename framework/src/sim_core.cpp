@@ -115,6 +115,7 @@ void sim_core::unregister_timer(sim_timer_state& t) noexcept { unlink(t); }
 void sim_core::start_wait(sim_timer_state& t, timer_wait* w) {
   w->deadline = t.expiry;
   w->since = now_;
+  w->order = trace_.total();
   w->timer_id = t.id;
   w->timer = &t;
   w->prev_in_timer = nullptr;
@@ -131,9 +132,24 @@ bool sim_core::cancel_wait(timer_wait* w) {
   heap_erase(w);
   unlink_from_timer(w);
   w->ec = boost::asio::error::operation_aborted;
-  trace_.record(now_, event_kind::timer_cancelled, trace::timer_bit | w->timer_id);
+  if (w->timer_id) trace_.record(now_, event_kind::timer_cancelled, trace::timer_bit | w->timer_id);
   push_ready(w);
   return true;
+}
+
+void sim_core::schedule(timer_wait* w, std::int64_t deadline) {
+  w->deadline = deadline;
+  w->since = now_;
+  w->timer_id = 0;  // w->order was set by the owner when the operation began
+  w->timer = nullptr;
+  heap_push(w);
+}
+
+void sim_core::complete_now(timer_wait* w, boost::system::error_code ec) {
+  if (w->heap_index != timer_wait::not_in_heap) heap_erase(w);
+  unlink_from_timer(w);
+  w->ec = ec;
+  push_ready(w);
 }
 
 std::size_t sim_core::cancel_all(sim_timer_state& t) {
@@ -193,7 +209,7 @@ void sim_core::fire_due() {
     heap_erase(w);
     unlink_from_timer(w);
     w->ec = {};
-    trace_.record(now_, event_kind::timer_fired, trace::timer_bit | w->timer_id);
+    if (w->timer_id) trace_.record(now_, event_kind::timer_fired, trace::timer_bit | w->timer_id);
     push_ready(w);
   }
 }
@@ -228,18 +244,18 @@ void sim_core::unlink(sim_object& o) noexcept {
 std::vector<pending_operation> sim_core::pending() const {
   std::vector<pending_operation> out;
   for (const sim_object* o = objects_head_; o; o = o->next_) o->describe_pending(out);
-  std::vector<const timer_wait*> waits(heap_.begin(), heap_.end());
-  std::sort(waits.begin(), waits.end(), [](const timer_wait* a, const timer_wait* b) {
-    return a->since != b->since ? a->since < b->since : a->seq < b->seq;
-  });
+  std::vector<const timer_wait*> waits;
+  for (const timer_wait* w : heap_)
+    if (w->timer_id) waits.push_back(w);  // others are described by their owners
   for (const timer_wait* w : waits) {
     const bool parked = w->deadline == never;
     out.push_back({"timer#" + std::to_string(w->timer_id), parked ? "parked timer" : "timer",
                    sim_clock::time_point(sim_clock::duration(w->since)),
-                   parked ? "until cancelled" : "until " + at(w->deadline)});
+                   parked ? "until cancelled" : "until " + at(w->deadline), w->order});
   }
-  std::stable_sort(out.begin(), out.end(),
-                   [](const pending_operation& a, const pending_operation& b) { return a.since < b.since; });
+  std::stable_sort(out.begin(), out.end(), [](const pending_operation& a, const pending_operation& b) {
+    return a.since != b.since ? a.since < b.since : a.order < b.order;
+  });
   return out;
 }
 

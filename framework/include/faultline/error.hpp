@@ -3,6 +3,7 @@
 
 #include <faultline/sim_clock.hpp>
 
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -16,6 +17,7 @@ struct pending_operation {
   std::string kind;               ///< "task", "timer", "parked timer", ...
   sim_clock::time_point since{};  ///< when it started waiting
   std::string detail;             ///< e.g. "until t=2.000s"; may be empty
+  std::uint64_t order = 0;        ///< trace index of the event that started it
 
   /// `timer#3 (timer) waiting since t=0.000s until t=2.000s`
   std::string describe() const;
@@ -56,3 +58,38 @@ class horizon_error : public sim_error {
 };
 
 }  // namespace faultline
+
+#include <boost/system/error_code.hpp>
+
+#include <type_traits>
+
+namespace faultline {
+
+/// Error codes of faultline's own, in the category named "faultline".
+enum class error {
+  /// A double was called with arguments no script step matches.
+  unscripted_call = 1,
+  /// A scripted exception cannot travel through an `error_code` completion
+  /// (use the exception_ptr form, e.g. `async_call_ex`, or script `fails(ec)`).
+  exception_not_representable,
+  /// A hold was released in a way that does not fit its call.
+  bad_release,
+};
+
+const boost::system::error_category& error_category() noexcept;
+
+inline boost::system::error_code make_error_code(error e) noexcept {
+  return {static_cast<int>(e), error_category()};
+}
+
+/// Thrown into the caller of a double whose script has no step for the
+/// call; `what()` lists the call's arguments and the steps that exist.
+class script_error : public std::logic_error {
+ public:
+  using std::logic_error::logic_error;
+};
+
+}  // namespace faultline
+
+template <>
+struct boost::system::is_error_code_enum<faultline::error> : std::true_type {};

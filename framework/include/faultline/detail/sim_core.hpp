@@ -58,6 +58,7 @@ struct timer_wait : ready_op {
   std::uint64_t seq = 0;  // tie-break: same deadline fires in scheduling order
   std::size_t heap_index = not_in_heap;
   std::int64_t since = 0;
+  std::uint64_t order = 0;  // trace index when it started, for pending()
   std::uint32_t timer_id = 0;
   sim_timer_state* timer = nullptr;  // owning timer while in the heap
   timer_wait* prev_in_timer = nullptr;
@@ -142,6 +143,12 @@ class sim_core {
   bool cancel_wait(timer_wait* w);
   /// Ends every pending wait of `t` early; returns how many.
   std::size_t cancel_all(sim_timer_state& t);
+  /// Puts `w`, which belongs to no timer (a double's latency, say), in the
+  /// heap until `deadline`. Its owner describes it in `pending()`.
+  void schedule(timer_wait* w, std::int64_t deadline);
+  /// Ends `w` now with `ec` (taking it out of the heap if it is there) by
+  /// queueing it; its owner guarantees it is not queued already.
+  void complete_now(timer_wait* w, boost::system::error_code ec);
 
   // -- registry ----------------------------------------------------------------
   void link(sim_object& o) noexcept;

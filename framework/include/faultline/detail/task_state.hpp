@@ -46,6 +46,7 @@ class task_state_base : public sim_object, public std::enable_shared_from_this<t
   std::string name_;
   std::uint32_t subject_ = 0;
   std::int64_t since_ = 0;
+  std::uint64_t order_ = 0;
   bool done_ = false;
   bool observed_ = false;
   boost::asio::cancellation_signal signal_;

@@ -1,0 +1,54 @@
+// faultline - the non-template part of a double: pending calls, trace, teardown.
+#pragma once
+
+#include <faultline/detail/sim_core.hpp>
+#include <faultline/sim_clock.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace faultline::detail {
+
+/// A call of a double that has not completed: waiting out its latency (in
+/// the sim's heap), hanging until cancelled, or held by the test.
+struct pending_call : timer_wait {
+  enum class state : std::uint8_t { latency, hanging, held, completing };
+  using timer_wait::timer_wait;
+
+  state st = state::completing;
+  bool linked = false;
+  pending_call* prev_call = nullptr;
+  pending_call* next_call = nullptr;
+  const std::string* text = nullptr;  // the call as printed: fetch("/a")
+};
+
+/// Everything about a double that does not depend on its signature.
+class fake_core : public sim_object, public std::enable_shared_from_this<fake_core> {
+ public:
+  fake_core(sim_core& core, std::string name);
+  ~fake_core();
+
+  const std::string& name() const noexcept { return name_; }
+  /// The sim, or a clear error naming `caller` if it is gone.
+  sim_core& live(const char* caller) const;
+
+  void add_pending(pending_call* c) noexcept;
+  void remove_pending(pending_call* c) noexcept;
+  /// Ends `c` now with operation_aborted (per-operation cancellation, or the
+  /// double being destroyed). False if it was already completing.
+  bool cancel_call(pending_call* c) noexcept;
+  /// Cancels every pending call; returns how many.
+  std::size_t cancel_all() noexcept;
+
+  void describe_pending(std::vector<pending_operation>& out) const override;
+  bool blocks_run() const noexcept override;
+  void on_sim_shutdown() noexcept override;
+
+ private:
+  std::string name_;
+  pending_call* head_ = nullptr;
+};
+
+}  // namespace faultline::detail
