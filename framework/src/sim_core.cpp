@@ -54,6 +54,7 @@ void unlink_from_timer(timer_wait* w) noexcept {
 sim_core::sim_core(sim_context& ctx, const sim_options& options)
     : ctx_(ctx),
       step_limit_(options.step_limit),
+      seed_(options.seed),
       horizon_(options.horizon.count()),
       owner_(std::this_thread::get_id()),
       trace_(options.trace_capacity) {

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <faultline/error.hpp>
+#include <faultline/fake.hpp>
+#include <faultline/failpoint_spec.hpp>
 #include <faultline/outcome.hpp>
 #include <faultline/sim_clock.hpp>
 #include <faultline/sim_context.hpp>

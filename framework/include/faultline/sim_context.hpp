@@ -36,6 +36,9 @@ struct sim_options {
   sim_clock::duration horizon = std::chrono::hours(24);
   /// How many trace events are kept for reading (`total()` and `hash()` cover all).
   std::size_t trace_capacity = 16384;
+  /// Seeds every random decision made in this sim (failpoint probabilities,
+  /// chaos plans): the same seed gives the same run.
+  std::uint64_t seed = 0;
 };
 
 template <class T>

@@ -113,6 +113,7 @@ class sim_core {
   sim_core& operator=(const sim_core&) = delete;
 
   sim_context& context() const noexcept { return ctx_; }
+  std::uint64_t seed() const noexcept { return seed_; }
   std::int64_t now() const noexcept { return now_; }
   faultline::trace& journal() noexcept { return trace_; }
   const faultline::trace& journal() const noexcept { return trace_; }
@@ -230,6 +231,7 @@ class sim_core {
   std::atomic<long> work_{0};
   std::uint64_t steps_at_instant_ = 0;
   std::uint64_t step_limit_;
+  std::uint64_t seed_;
   std::int64_t horizon_;
   sim_object* objects_head_ = nullptr;
   sim_object* objects_tail_ = nullptr;
