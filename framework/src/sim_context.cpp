@@ -111,7 +111,7 @@ task_state_base::~task_state_base() {
 
 void task_state_base::describe_pending(std::vector<pending_operation>& out) const {
   if (!done_)
-    out.push_back({name_, "task", sim_clock::time_point(sim_clock::duration(since_)), "suspended", order_});
+    out.push_back({name_, "task", sim_clock::time_point(sim_clock::duration(since_)), "", order_});
 }
 
 void task_state_base::on_sim_shutdown() noexcept {}

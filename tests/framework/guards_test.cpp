@@ -35,7 +35,7 @@ TEST(Stall, RunReportsEveryPendingOperationInsteadOfHanging) {
   } catch (const faultline::stall_error& e) {
     EXPECT_EQ(e.at(), at(5ms));  // the sleeper finished; the parked task never can
     ASSERT_EQ(e.pending().size(), 2u);
-    EXPECT_EQ(e.pending()[0].describe(), "parked (task) waiting since t=0.000s suspended");
+    EXPECT_EQ(e.pending()[0].describe(), "parked (task) waiting since t=0.000s");
     EXPECT_EQ(e.pending()[1].describe(), "timer#2 (parked timer) waiting since t=0.000s until cancelled");
     EXPECT_THAT(e.what(), HasSubstr("faultline: sim stalled at t=0.005s with 2 pending operations"));
     EXPECT_THAT(e.what(), HasSubstr("\n  parked (task) waiting since t=0.000s"));
@@ -88,7 +88,7 @@ TEST(Stall, PendingListsWhatIsSuspendedAtAnyTime) {
   sim.run_for(500ms);
   auto p = sim.pending();
   ASSERT_EQ(p.size(), 2u);
-  EXPECT_EQ(p[0].describe(), "fetch (task) waiting since t=0.000s suspended");
+  EXPECT_EQ(p[0].describe(), "fetch (task) waiting since t=0.000s");
   EXPECT_EQ(p[1].describe(), "timer#1 (timer) waiting since t=0.000s until t=2.000s");
   sim.run();
   EXPECT_TRUE(sim.pending().empty());

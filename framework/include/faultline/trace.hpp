@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <iosfwd>
 #include <limits>
 #include <string>
 #include <vector>
@@ -73,6 +74,15 @@ class trace {
   std::uint64_t total() const noexcept { return total_; }
   /// FNV-1a over every event since the start: equal hashes, equal runs.
   std::uint64_t hash() const noexcept { return hash_; }
+
+  /// Writes the retained events as Chrome trace-event JSON, which Perfetto
+  /// (ui.perfetto.dev) and chrome://tracing open: tasks and calls of doubles
+  /// as slices from start to end, everything else as instants, one
+  /// microsecond of the trace per microsecond of virtual time.
+  void write_chrome_json(std::ostream& out) const;
+  /// The same, to a file; throws `std::runtime_error` naming the path if it
+  /// cannot be written.
+  void write_chrome_json(const std::string& path) const;
 
   /// Adds a free-text event at the sim's current instant (for a test's own
   /// markers; shows in the failure timeline).

@@ -22,6 +22,7 @@ struct typed_call : pending_call {
   using pending_call::pending_call;
   call_plan<R, Args...> plan;
   std::size_t index = 0;
+  std::uint32_t subject = 0;  // the call's trace subject: its start and end share it
   std::shared_ptr<fake_state<R, Args...>> owner;  // keeps records alive until completion
   std::shared_ptr<hold_state<R, Args...>> hold;  // set while a hold owns the call
 };
@@ -245,6 +246,7 @@ class call_op final : public typed_call<R, Args...> {
     call_plan<R, Args...> plan(std::move(self->plan));
     const boost::system::error_code ec = self->ec;
     const std::size_t index = self->index;
+    const std::uint32_t subject = self->subject;
     self->~call_op();
     alloc_type().deallocate(self, 1);
     if (!invoke) return;
@@ -302,7 +304,7 @@ class call_op final : public typed_call<R, Args...> {
       case call_status::pending:
         break;
     }
-    core.journal().record(core.now(), ev, core.journal().add_subject(rec.text), 0, rec.detail);
+    core.journal().record(core.now(), ev, subject, 0, rec.detail);
 
     if constexpr (ErrorCode) {
       if (ex) {
@@ -346,8 +348,7 @@ void start_call(sim_core& core, fake_state<R, Args...>& state, typed_call<R, Arg
   using kind = typename script_step<R, Args...>::kind;
   if (op->plan.what == kind::hangs) {
     op->st = pending_call::state::hanging;
-    core.journal().record(core.now(), event_kind::fault, core.journal().add_subject(*op->text), 0,
-                          "hangs until cancelled");
+    core.journal().record(core.now(), event_kind::fault, op->subject, 0, "hangs until cancelled");
   } else if (op->plan.latency.count() > 0) {
     op->st = pending_call::state::latency;
     core.schedule(op, core.now() + op->plan.latency.count());
@@ -609,10 +610,12 @@ auto async_fake<R(Args...)>::initiate(std::tuple<std::decay_t<Args>...> args, To
     rec.text = detail::format_call(state->name(), rec.args);
     rec.started = sim_clock::time_point(sim_clock::duration(core.now()));
     const std::uint64_t order = core.journal().total();
-    core.journal().record(core.now(), event_kind::call, core.journal().add_subject(rec.text));
+    const std::uint32_t subject = core.journal().add_subject(rec.text);
+    core.journal().record(core.now(), event_kind::call, subject);
 
     op_type* op = op_type::make(std::move(handler), ex);
     op->index = rec.index;
+    op->subject = subject;
     op->since = core.now();
     op->order = order;
     op->text = &rec.text;
