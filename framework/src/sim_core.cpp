@@ -3,7 +3,10 @@
 #include <faultline/detail/task_state.hpp>
 #include <faultline/sim_context.hpp>
 
+#include <boost/asio/detail/call_stack.hpp>
 #include <boost/asio/detail/reactor.hpp>
+#include <boost/asio/detail/thread_context.hpp>
+#include <boost/asio/detail/thread_info_base.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/system_timer.hpp>
 
@@ -18,17 +21,32 @@ constexpr std::int64_t never = std::numeric_limits<std::int64_t>::max();
 
 std::string at(std::int64_t ns) { return to_string(sim_clock::time_point(sim_clock::duration(ns))); }
 
+// Asio recycles the memory of handlers and coroutine frames only on a thread
+// it knows runs an execution context (io_context::run registers one). Being
+// registered while a sim runs gives the sim the same recycling; the cache is
+// per thread, so sims that follow one another on a thread reuse it.
+using asio_call_stack = boost::asio::detail::call_stack<boost::asio::detail::thread_context,
+                                                        boost::asio::detail::thread_info_base>;
+boost::asio::detail::thread_info_base& thread_cache() {
+  static thread_local boost::asio::detail::thread_info_base cache;
+  return cache;
+}
+boost::asio::detail::thread_context asio_key;
+
 // Makes this core "the sim running on this thread" for the scope, restoring
 // whatever was current before (a sim driven from inside another sim's handler).
 class current_scope {
  public:
-  explicit current_scope(sim_core* c) noexcept : saved_(tls_current_core) { tls_current_core = c; }
+  explicit current_scope(sim_core* c) noexcept : saved_(tls_current_core), asio_(&asio_key, thread_cache()) {
+    tls_current_core = c;
+  }
   ~current_scope() { tls_current_core = saved_; }
   current_scope(const current_scope&) = delete;
   current_scope& operator=(const current_scope&) = delete;
 
  private:
   sim_core* saved_;
+  asio_call_stack::context asio_;
 };
 
 std::string thread_name(std::thread::id id) {
@@ -136,6 +154,16 @@ bool sim_core::cancel_wait(timer_wait* w) {
   if (w->timer_id) trace_.record(now_, event_kind::timer_cancelled, trace::timer_bit | w->timer_id);
   push_ready(w);
   return true;
+}
+
+void sim_core::start_sleep(timer_wait* w, std::int64_t deadline) {
+  w->deadline = deadline;
+  w->since = now_;
+  w->order = trace_.total();
+  w->timer_id = ++timer_ids_;
+  w->timer = nullptr;
+  trace_.record(now_, event_kind::timer_wait, trace::timer_bit | w->timer_id, deadline);
+  heap_push(w);
 }
 
 void sim_core::schedule(timer_wait* w, std::int64_t deadline) {

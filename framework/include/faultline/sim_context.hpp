@@ -35,7 +35,7 @@ struct sim_options {
   /// endless retry loop ends with `horizon_error` instead of spinning.
   sim_clock::duration horizon = std::chrono::hours(24);
   /// How many trace events are kept for reading (`total()` and `hash()` cover all).
-  std::size_t trace_capacity = 16384;
+  std::size_t trace_capacity = 2048;
   /// Seeds every random decision made in this sim (failpoint probabilities,
   /// chaos plans): the same seed gives the same run.
   std::uint64_t seed = 0;

@@ -8,6 +8,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/consign.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -187,19 +188,50 @@ class basic_steady_timer {
 /// The timer production code declares: `faultline::steady_timer t(ex);`
 using steady_timer = basic_steady_timer<>;
 
+namespace detail {
+
+// One asynchronous operation, not a coroutine around a timer: on a sim the
+// wait goes straight into the heap (no timer object, no extra frame); on any
+// other executor a real timer lives as long as the wait.
+struct initiate_sleep {
+  template <class Handler>
+  void operator()(Handler&& handler, steady_clock::time_point until, bool relative, steady_clock::duration d) const {
+    using handler_type = std::decay_t<Handler>;
+    auto ex = asio::get_associated_executor(handler);
+    if (sim_core* core = sim_core_of(ex)) {
+      std::int64_t deadline = relative ? saturating_deadline(core->now(), d.count()) : until.time_since_epoch().count();
+      handler_type h(std::forward<Handler>(handler));
+      core->start_sleep(wait_op<handler_type, decltype(ex)>::make(*core, std::move(h), ex), deadline);
+      return;
+    }
+    auto timer = std::make_unique<asio::basic_waitable_timer<std::chrono::steady_clock>>(ex);
+    if (relative)
+      timer->expires_after(d);
+    else
+      timer->expires_at(std::chrono::steady_clock::time_point(
+          std::chrono::duration_cast<std::chrono::steady_clock::duration>(until.time_since_epoch())));
+    auto& t = *timer;
+    t.async_wait(asio::consign(std::forward<Handler>(handler), std::move(timer)));
+  }
+};
+
+}  // namespace detail
+
 /// Suspends the calling coroutine for `d`: virtual time on a sim, real time
 /// elsewhere. Cancellation (any type) ends it early with
-/// `system_error(operation_aborted)`.
+/// `system_error(operation_aborted)`. Completion signature of the underlying
+/// operation: `void(error_code)`.
 template <class Rep, class Period>
 asio::awaitable<void> sleep_for(std::chrono::duration<Rep, Period> d) {
-  steady_timer t(co_await asio::this_coro::executor, std::chrono::duration_cast<steady_timer::duration>(d));
-  co_await t.async_wait(asio::use_awaitable);
+  return asio::async_initiate<const asio::use_awaitable_t<>&, void(boost::system::error_code)>(
+      detail::initiate_sleep{}, asio::use_awaitable, steady_clock::time_point{}, true,
+      std::chrono::duration_cast<steady_clock::duration>(d));
 }
 
 /// Suspends the calling coroutine until `t` (a `faultline::steady_clock` instant).
 inline asio::awaitable<void> sleep_until(steady_clock::time_point t) {
-  steady_timer timer(co_await asio::this_coro::executor, t);
-  co_await timer.async_wait(asio::use_awaitable);
+  return asio::async_initiate<const asio::use_awaitable_t<>&, void(boost::system::error_code)>(
+      detail::initiate_sleep{}, asio::use_awaitable, t, false, steady_clock::duration{});
 }
 
 }  // namespace faultline

@@ -64,7 +64,7 @@ class trace {
  public:
   static constexpr std::size_t all = std::numeric_limits<std::size_t>::max();
 
-  explicit trace(std::size_t capacity = 16384);
+  explicit trace(std::size_t capacity = 2048);
 
   /// The retained events, oldest first.
   std::vector<trace_event> events() const;
@@ -72,7 +72,7 @@ class trace {
   std::string timeline(std::size_t last = all) const;
   /// Number of events recorded since the start, retained or not.
   std::uint64_t total() const noexcept { return total_; }
-  /// FNV-1a over every event since the start: equal hashes, equal runs.
+  /// A 64-bit hash over every event since the start: equal hashes, equal runs.
   std::uint64_t hash() const noexcept { return hash_; }
 
   /// Writes the retained events as Chrome trace-event JSON, which Perfetto

@@ -144,6 +144,9 @@ class sim_core {
   bool cancel_wait(timer_wait* w);
   /// Ends every pending wait of `t` early; returns how many.
   std::size_t cancel_all(sim_timer_state& t);
+  /// Puts `w` in the heap as an anonymous sleep until `deadline`: a timer of
+  /// its own number in the trace and in `pending()`, without a timer object.
+  void start_sleep(timer_wait* w, std::int64_t deadline);
   /// Puts `w`, which belongs to no timer (a double's latency, say), in the
   /// heap until `deadline`. Its owner describes it in `pending()`.
   void schedule(timer_wait* w, std::int64_t deadline);
