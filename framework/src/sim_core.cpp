@@ -1,6 +1,7 @@
 // faultline - the sim's scheduler loop, timer heap and registry.
 #include <faultline/detail/sim_core.hpp>
 #include <faultline/detail/task_state.hpp>
+#include <faultline/failpoint.hpp>
 #include <faultline/sim_context.hpp>
 
 #include <boost/asio/detail/call_stack.hpp>
@@ -83,6 +84,9 @@ sim_core::sim_core(sim_context& ctx, const sim_options& options)
                                 "; it must be positive");
   trace_.set_clock(&now_);
   trace_.add_subject("sim");  // subject 0: the sim itself
+  // The sim's own failpoints, armed from FAULTLINE_FAILPOINTS (throws
+  // failpoint_spec_error when that is malformed).
+  failpoints_ = make_failpoint_registry(*this);
 }
 
 sim_core::~sim_core() = default;

@@ -66,7 +66,7 @@ TEST(AsioOnSim, PostDispatchAndDeferResumeAtTheSameInstant) {
     co_await asio::dispatch(ex, asio::use_awaitable);
     co_await asio::defer(ex, asio::use_awaitable);
     co_return sim_clock::now();
-  }());
+  });
   EXPECT_EQ(r.value(), at(3ms));
 }
 
@@ -88,7 +88,7 @@ TEST(AsioOnSim, AndWaitsForBothAndEndsWithTheLater) {
   auto r = sim.run([]() -> asio::awaitable<int> {
     auto [a, b] = co_await (value_after(10ms, 1) && value_after(30ms, 2));
     co_return a * 10 + b;
-  }());
+  });
   EXPECT_EQ(r.value(), 12);
   EXPECT_EQ(r.completed_at(), at(30ms));
 }
@@ -99,7 +99,7 @@ TEST(AsioOnSim, OrEndsWithTheFirstAndCancelsTheOtherAtThatInstant) {
   auto r = sim.run([&]() -> asio::awaitable<std::size_t> {
     auto v = co_await (value_after(40ms, 1, &loser_cancelled) || value_after(15ms, 2));
     co_return v.index();
-  }());
+  });
   EXPECT_EQ(r.value(), 1u);
   EXPECT_EQ(r.completed_at(), at(15ms));
   EXPECT_EQ(loser_cancelled, at(15ms));
@@ -112,7 +112,7 @@ TEST(AsioOnSim, OrHidesAFaultUntilTheOtherOperandSucceeds) {
   auto r = sim.run([]() -> asio::awaitable<std::size_t> {
     auto v = co_await (throw_after(5ms, "fault") || value_after(100ms, 2));
     co_return v.index();
-  }());
+  });
   EXPECT_EQ(r.value(), 1u);
   EXPECT_EQ(r.completed_at(), at(100ms));
 }
@@ -121,7 +121,7 @@ TEST(AsioOnSim, OrWhereBothFailRethrowsAtTheLaterFailure) {
   faultline::sim_context sim;
   auto r = sim.run([]() -> asio::awaitable<void> {
     co_await (throw_after(5ms, "first") || throw_after(20ms, "second"));
-  }());
+  });
   ASSERT_TRUE(r.has_exception());
   EXPECT_EQ(r.completed_at(), at(20ms));
 }
@@ -146,7 +146,7 @@ TEST(AsioOnSim, AndFailsAtTheFirstFaultAndReportsOperandZerosException) {
   sim_clock::time_point sibling_cancelled{};
   auto r = sim.run([&]() -> asio::awaitable<void> {
     co_await (value_after(100ms, 1, &sibling_cancelled) && throw_after(5ms, "fault"));
-  }());
+  });
   EXPECT_EQ(r.completed_at(), at(5ms));
   EXPECT_EQ(sibling_cancelled, at(5ms));
   ASSERT_TRUE(r.has_exception());
@@ -155,7 +155,7 @@ TEST(AsioOnSim, AndFailsAtTheFirstFaultAndReportsOperandZerosException) {
 
   auto direct = sim.run([]() -> asio::awaitable<void> {
     co_await (throw_after(5ms, "fault") && value_after(100ms, 1));
-  }());
+  });
   ASSERT_TRUE(direct.has_exception());
   EXPECT_EQ(direct.completed_at(), at(10ms));
   EXPECT_EQ(faultline::detail::describe_exception(first_of(direct.exception())), "std::runtime_error: fault");

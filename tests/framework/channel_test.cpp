@@ -31,14 +31,14 @@ TEST(ChannelOnSim, ConsumerReceivesEachItemAtTheInstantItIsSent) {
       co_await ch.async_send({}, i, asio::use_awaitable);
     }
     ch.close();
-  }());
+  });
   auto consumer = sim.spawn("consumer", [&]() -> asio::awaitable<void> {
     for (;;) {
       auto [ec, v] = co_await ch.async_receive(asio::as_tuple(asio::use_awaitable));
       if (ec) co_return;  // closed
       got.emplace_back(v, sim_clock::now());
     }
-  }());
+  });
   sim.run();
   EXPECT_EQ(got, (std::vector<std::pair<int, sim_clock::time_point>>{{1, at(10ms)}, {2, at(20ms)}, {3, at(30ms)}}));
   EXPECT_TRUE(consumer.result().has_value());
@@ -54,13 +54,13 @@ TEST(ChannelOnSim, AFullBufferHoldsTheProducerUntilTheConsumerTakes) {
       co_await ch.async_send({}, i, asio::use_awaitable);
       sent.push_back(sim_clock::now());
     }
-  }());
+  });
   sim.spawn("slow consumer", [&]() -> asio::awaitable<void> {
     for (int i = 0; i < 4; ++i) {
       co_await faultline::sleep_for(100ms);
       co_await ch.async_receive(asio::use_awaitable);
     }
-  }());
+  });
   sim.run();
   // Two fit in the buffer at once; each further send waits for a receive.
   EXPECT_EQ(sent, (std::vector{at(0ms), at(0ms), at(100ms), at(200ms)}));
@@ -72,7 +72,7 @@ TEST(ChannelOnSim, CancellingTheChannelEndsAWaitingReceiver) {
   channel ch(sim, 0);
   auto receiver = sim.spawn("receiver", [&]() -> asio::awaitable<int> {
     co_return co_await ch.async_receive(asio::use_awaitable);
-  }());
+  });
   faultline::steady_timer t(sim, 75ms);
   t.async_wait([&](boost::system::error_code) { ch.cancel(); });
   sim.run();

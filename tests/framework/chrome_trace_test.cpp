@@ -28,7 +28,7 @@ TEST(ChromeTrace, ExportsTasksAndCallsAsSlicesAndTheRestAsInstants) {
       co_await fetch("/a");
     } catch (const std::exception&) {
     }
-  }());
+  });
   std::ostringstream out;
   sim.trace().write_chrome_json(out);
   json::value doc = json::parse(out.str());  // throws on invalid JSON

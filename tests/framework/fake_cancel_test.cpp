@@ -72,7 +72,7 @@ TEST(FakeRace, ATimeoutRacedWithOrCancelsTheCallAtTheDeadline) {
   auto r = sim.run([&]() -> asio::awaitable<std::size_t> {
     auto v = co_await (fetch("/a") || faultline::sleep_for(2s));
     co_return v.index();
-  }());
+  });
   EXPECT_EQ(r.value(), 1u);
   EXPECT_EQ(r.completed_at(), at(2s));
   EXPECT_EQ(fetch.calls()[0].status, call_status::cancelled);
@@ -87,7 +87,7 @@ TEST(FakeRace, TheCallWinsOrWhenItIsFaster) {
   auto r = sim.run([&]() -> asio::awaitable<std::string> {
     auto v = co_await (fetch("/a") || faultline::sleep_for(2s));
     co_return std::get<0>(v);
-  }());
+  });
   EXPECT_EQ(r.value(), "fast");
   EXPECT_EQ(r.completed_at(), at(300ms));
 }
@@ -121,7 +121,7 @@ TEST(FakeGroup, WaitForAllLetsEveryCallFinish) {
   script(f);
   sim.run([&]() -> asio::awaitable<void> {
     co_await group_of_calls(f).async_wait(ex::wait_for_all(), asio::use_awaitable);
-  }());
+  });
   EXPECT_EQ(statuses(f), "/fast-fail:threw@t=0.010s /ok:returned@t=0.020s /slow:returned@t=0.090s ");
 }
 
@@ -131,7 +131,7 @@ TEST(FakeGroup, WaitForOneCancelsTheOthersAtTheFirstCompletion) {
   script(f);
   sim.run([&]() -> asio::awaitable<void> {
     co_await group_of_calls(f).async_wait(ex::wait_for_one(), asio::use_awaitable);
-  }());
+  });
   EXPECT_EQ(statuses(f), "/fast-fail:threw@t=0.010s /ok:cancelled@t=0.010s /slow:cancelled@t=0.010s ");
 }
 
@@ -143,7 +143,7 @@ TEST(FakeGroup, WaitForOneErrorCancelsTheOthersAtTheFirstError) {
   f.on_call("/slow").after(90ms).returns("slow");
   sim.run([&]() -> asio::awaitable<void> {
     co_await group_of_calls(f).async_wait(ex::wait_for_one_error(), asio::use_awaitable);
-  }());
+  });
   EXPECT_EQ(statuses(f), "/fast-fail:threw@t=0.030s /ok:returned@t=0.020s /slow:cancelled@t=0.030s ");
 }
 
@@ -153,7 +153,7 @@ TEST(FakeGroup, WaitForOneSuccessCancelsTheOthersAtTheFirstSuccess) {
   script(f);
   sim.run([&]() -> asio::awaitable<void> {
     co_await group_of_calls(f).async_wait(ex::wait_for_one_success(), asio::use_awaitable);
-  }());
+  });
   EXPECT_EQ(statuses(f), "/fast-fail:threw@t=0.010s /ok:returned@t=0.020s /slow:cancelled@t=0.020s ");
 }
 
@@ -191,7 +191,7 @@ TEST(FakeLifetime, DestroyingTheSimFreesHangingCallsWithoutRunningThem) {
   sim->spawn("caller", [&]() -> asio::awaitable<void> {
     co_await fetch("/a");
     resumed = true;
-  }());
+  });
   sim->run_for(1s);
   sim.reset();
   EXPECT_FALSE(resumed);

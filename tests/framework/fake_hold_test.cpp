@@ -84,7 +84,7 @@ TEST(FakeTokens, DeferredUseFutureAsTupleAndRedirectError) {
     error_code redirected;
     co_await fetch.async_call("/redirect", asio::redirect_error(asio::use_awaitable, redirected));
     co_return redirected == asio::error::eof ? 1 : 0;
-  }());
+  });
   EXPECT_EQ(r.value(), 1);
   EXPECT_EQ(r.completed_at(), at(4ms));
 }
@@ -101,7 +101,7 @@ TEST(FakeHold, HoldsTheNextCallUntilReleasedWithAValue) {
     reached_at = faultline::sim_clock::now();
     co_await faultline::sleep_for(250ms);
     h.release_with("released");
-  }());
+  });
   sim.run();
   EXPECT_EQ(reached_at, at(0ms));
   EXPECT_EQ(caller.result().value(), "released");

@@ -72,7 +72,7 @@ TEST(FakeScript, TimesThenAndRepeatedlySequenceTheCalls) {
   std::vector<std::string> got;
   sim.run([&]() -> asio::awaitable<void> {
     for (int i = 0; i < 4; ++i) got.push_back(co_await fetch("/x"));
-  }());
+  });
   EXPECT_EQ(got, (std::vector<std::string>{"first", "first", "later", "later"}));
 }
 

@@ -27,7 +27,7 @@ asio::awaitable<void> park_forever() {
 
 TEST(Stall, RunReportsEveryPendingOperationInsteadOfHanging) {
   faultline::sim_context sim;
-  sim.spawn("sleeper", []() -> asio::awaitable<void> { co_await faultline::sleep_for(5ms); }());
+  sim.spawn("sleeper", []() -> asio::awaitable<void> { co_await faultline::sleep_for(5ms); });
   sim.spawn("parked", park_forever());
   try {
     sim.run();
@@ -52,7 +52,7 @@ TEST(Stall, ParkedTimerIsNeverJumpedTo) {
 TEST(Stall, ChannelNobodyWritesToIsAStallNamingTheTask) {
   faultline::sim_context sim;
   asio::experimental::channel<void(boost::system::error_code, int)> ch(sim, 0);
-  sim.spawn("consumer", [&]() -> asio::awaitable<void> { co_await ch.async_receive(asio::use_awaitable); }());
+  sim.spawn("consumer", [&]() -> asio::awaitable<void> { co_await ch.async_receive(asio::use_awaitable); });
   try {
     sim.run();
     FAIL() << "expected stall_error";
@@ -84,7 +84,7 @@ TEST(Stall, RunOfAnAwaitableThatCanNeverEndThrows) {
 
 TEST(Stall, PendingListsWhatIsSuspendedAtAnyTime) {
   faultline::sim_context sim;
-  sim.spawn("fetch", []() -> asio::awaitable<void> { co_await faultline::sleep_for(2s); }());
+  sim.spawn("fetch", []() -> asio::awaitable<void> { co_await faultline::sleep_for(2s); });
   sim.run_for(500ms);
   auto p = sim.pending();
   ASSERT_EQ(p.size(), 2u);
@@ -100,7 +100,7 @@ TEST(Livelock, StepLimitEndsASpinningLoop) {
   faultline::sim_context sim(opts);
   sim.spawn("spinner", []() -> asio::awaitable<void> {
     for (;;) co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
-  }());
+  });
   try {
     sim.run();
     FAIL() << "expected livelock_error";
@@ -122,7 +122,7 @@ TEST(Livelock, TheLimitCountsPerInstantNotPerRun) {
     int n = 0;
     for (; n < 500; ++n) co_await faultline::sleep_for(1ms);  // few steps at each instant
     co_return n;
-  }());
+  });
   EXPECT_EQ(r.value(), 500);
 }
 
@@ -132,7 +132,7 @@ TEST(Horizon, EndlessRetryLoopEndsAtTheHorizon) {
   faultline::sim_context sim(opts);
   sim.spawn("retry", []() -> asio::awaitable<void> {
     for (;;) co_await faultline::sleep_for(1s);
-  }());
+  });
   try {
     sim.run();
     FAIL() << "expected horizon_error";
@@ -185,12 +185,12 @@ TEST(Teardown, DestroyingASimFreesSuspendedCoroutinesWithoutRunningThem) {
       tracked_local local;
       co_await park_forever();
       resumed = true;
-    }());
+    });
     sim.spawn("receiver", [&]() -> asio::awaitable<void> {
       tracked_local local;
       co_await ch.async_receive(asio::use_awaitable);
       resumed = true;
-    }());
+    });
     asio::post(sim, [&] { resumed = true; });  // queued, never run
     sim.run_for(1ms);
     resumed = false;
@@ -208,7 +208,7 @@ TEST(Teardown, TaskHandleOutlivesItsSim) {
     t = sim.spawn("late", []() -> asio::awaitable<int> {
       co_await faultline::sleep_for(1s);
       co_return 1;
-    }());
+    });
   }
   EXPECT_FALSE(t->done());
   EXPECT_THROW(t->result(), std::logic_error);

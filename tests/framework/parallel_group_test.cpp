@@ -68,7 +68,7 @@ TEST(ParallelGroup, WaitForAllRunsEveryOperationToTheEnd) {
     EXPECT_TRUE(e2);
     EXPECT_FALSE(e3);
     co_return std::vector<std::size_t>(order.begin(), order.end());
-  }());
+  });
   EXPECT_EQ(r.value(), (std::vector<std::size_t>{1, 2, 0}));
   EXPECT_EQ(r.completed_at(), at(30ms));
   EXPECT_EQ(log, (std::vector<log_entry>{{"b", "failed", at(10ms)},
@@ -85,7 +85,7 @@ TEST(ParallelGroup, WaitForOneCancelsTheRestWhenTheFirstEnds) {
         co_await ex::make_parallel_group(op(exec, log, "a", 30ms, false), op(exec, log, "b", 10ms, true))
             .async_wait(ex::wait_for_one(), asio::use_awaitable);
     co_return order[0];
-  }());
+  });
   EXPECT_EQ(r.value(), 1u);
   EXPECT_EQ(r.completed_at(), at(10ms));
   EXPECT_EQ(sorted(log), (std::vector<log_entry>{{"a", "cancelled", at(10ms)}, {"b", "failed", at(10ms)}}));
@@ -99,7 +99,7 @@ TEST(ParallelGroup, WaitForOneErrorCancelsSiblingsAtTheFirstError) {
     co_await ex::make_parallel_group(op(exec, log, "a", 5ms, false), op(exec, log, "b", 15ms, true),
                                      op(exec, log, "c", 60ms, false))
         .async_wait(ex::wait_for_one_error(), asio::use_awaitable);
-  }());
+  });
   EXPECT_EQ(r.completed_at(), at(15ms));
   EXPECT_EQ(sorted(log), (std::vector<log_entry>{{"a", "succeeded", at(5ms)},
                                                   {"b", "failed", at(15ms)},
@@ -116,7 +116,7 @@ TEST(ParallelGroup, WaitForOneSuccessIgnoresFailuresUntilASuccess) {
                                          op(exec, log, "c", 60ms, false))
             .async_wait(ex::wait_for_one_success(), asio::use_awaitable);
     co_return order[1];
-  }());
+  });
   EXPECT_EQ(r.value(), 1u);  // a failed first, then b succeeded
   EXPECT_EQ(r.completed_at(), at(25ms));
   EXPECT_EQ(sorted(log), (std::vector<log_entry>{{"a", "failed", at(5ms)},
@@ -138,7 +138,7 @@ TEST(ParallelGroup, RangedFormWaitsForAllInVirtualTime) {
     EXPECT_TRUE(errors[2]);
     EXPECT_FALSE(errors[0]);
     co_return order;
-  }());
+  });
   EXPECT_EQ(r.value(), (std::vector<std::size_t>{4, 3, 2, 1, 0}));
   EXPECT_EQ(r.completed_at(), at(50ms));
   ASSERT_EQ(log.size(), 5u);
@@ -155,7 +155,7 @@ TEST(ParallelGroup, RangedFormWaitForOneErrorCancelsTheRest) {
     std::vector<op_type> ops;
     for (int i = 0; i < 4; ++i) ops.push_back(op(exec, log, std::to_string(i), (i + 1) * 10ms, i == 1));
     co_await ex::make_parallel_group(std::move(ops)).async_wait(ex::wait_for_one_error(), asio::use_awaitable);
-  }());
+  });
   EXPECT_EQ(r.completed_at(), at(20ms));
   EXPECT_EQ(sorted(log), (std::vector<log_entry>{{"0", "succeeded", at(10ms)},
                                                   {"1", "failed", at(20ms)},

@@ -47,7 +47,7 @@ TEST(SimContext, TimerFiresWithNowEqualToItsDeadline) {
   auto r = sim.run([]() -> asio::awaitable<int> {
     co_await faultline::sleep_for(10ms);
     co_return 42;
-  }());
+  });
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r.value(), 42);
   EXPECT_EQ(r.completed_at(), at(10ms));
@@ -94,7 +94,7 @@ TEST(SimContext, ContinuationsWokenByATimerRunBeforeTheNextInstant) {
       co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
       co_await faultline::sleep_for(10ms);
     }
-  }());
+  });
   EXPECT_TRUE(r.has_value());
   EXPECT_EQ(attempts, (std::vector{at(0ms), at(10ms), at(20ms)}));
   EXPECT_EQ(r.completed_at(), at(30ms));
@@ -111,7 +111,7 @@ TEST(SimContext, TimeoutAroundAGatherDoesNotFireBeforeTheGatherFinishes) {
   auto r = sim.run([&]() -> asio::awaitable<std::size_t> {
     auto v = co_await (gather() || faultline::sleep_for(25ms + 1ns));
     co_return v.index();
-  }());
+  });
   EXPECT_EQ(r.value(), 0u);
   EXPECT_EQ(r.completed_at(), at(25ms));
 }
@@ -223,7 +223,7 @@ TEST(SimContext, AnHourOfVirtualTimePassesInstantly) {
     int n = 0;
     for (; n < 3600; ++n) co_await faultline::sleep_for(1s);
     co_return n;
-  }());
+  });
   EXPECT_EQ(r.value(), 3600);
   EXPECT_EQ(sim.now(), at(1h));
 }

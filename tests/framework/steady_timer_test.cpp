@@ -171,7 +171,7 @@ TEST(SteadyTimer, WorksWithDeferredAndUseFutureTokens) {
 TEST(SteadyTimer, SleepForReturnsAfterExactlyTheDuration) {
   faultline::sim_context sim;
   sim.run_for(3ms);
-  auto r = sim.run([]() -> asio::awaitable<void> { co_await faultline::sleep_for(1500us); }());
+  auto r = sim.run([]() -> asio::awaitable<void> { co_await faultline::sleep_for(1500us); });
   EXPECT_EQ(r.completed_at(), at(4500us));
 }
 
@@ -180,7 +180,7 @@ TEST(SteadyTimer, SleepUntilASteadyClockInstantComputedInsideTheSim) {
   auto r = sim.run([]() -> asio::awaitable<void> {
     co_await faultline::sleep_for(1s);
     co_await faultline::sleep_until(faultline::steady_clock::now() + 250ms);
-  }());
+  });
   EXPECT_EQ(r.completed_at(), at(1250ms));
 }
 

@@ -77,7 +77,7 @@ TEST(Task, MoveOnlyResultsWithoutADefaultConstructor) {
   auto r = sim.run([]() -> asio::awaitable<token> {
     co_await faultline::sleep_for(1ms);
     co_return token(9);
-  }());
+  });
   token t = std::move(r).value();
   EXPECT_EQ(*t.v, 9);
 }
@@ -115,9 +115,20 @@ TEST(Task, CancelOfAFinishedTaskDoesNothing) {
   EXPECT_EQ(t.result().value(), 1);
 }
 
+TEST(Task, SpawnKeepsACapturingCoroutineLambdaAliveUntilItEnds) {
+  faultline::sim_context sim;
+  auto t = sim.spawn("captures", [big = std::string(1000, 'x'), n = 3]() -> asio::awaitable<std::size_t> {
+    co_await faultline::sleep_for(1s);  // the statement that spawned it is long over
+    co_return big.size() + static_cast<std::size_t>(n);
+  });
+  sim.run();
+  EXPECT_EQ(t.result().value(), 1003u);
+  EXPECT_EQ(t.result().completed_at(), at(1s));
+}
+
 TEST(Task, VoidTasks) {
   faultline::sim_context sim;
-  auto r = sim.run([]() -> asio::awaitable<void> { co_await faultline::sleep_for(2ms); }());
+  auto r = sim.run([]() -> asio::awaitable<void> { co_await faultline::sleep_for(2ms); });
   EXPECT_TRUE(r.has_value());
   EXPECT_NO_THROW(r.value());
   EXPECT_EQ(r.describe(), "returned at t=0.002s");
@@ -130,7 +141,7 @@ TEST(Task, CurrentNamesTheSimRunningOnThisThread) {
   sim.run([&]() -> asio::awaitable<void> {
     seen = faultline::sim_context::current();
     co_return;
-  }());
+  });
   EXPECT_EQ(seen, &sim);
 }
 

@@ -58,7 +58,7 @@ TEST(Trace, RecordsAStallWithItsCount) {
   sim.spawn("stuck", []() -> asio::awaitable<void> {
     faultline::steady_timer t(co_await asio::this_coro::executor, faultline::steady_timer::time_point::max());
     co_await t.async_wait(asio::use_awaitable);
-  }());
+  });
   EXPECT_THROW(sim.run(), faultline::stall_error);
   EXPECT_EQ(sim.trace().events().back().describe(), "t=0.000s sim stalled: 2 pending operations");
   EXPECT_EQ(sim.trace().timeline(1), "t=0.000s sim stalled: 2 pending operations\n");

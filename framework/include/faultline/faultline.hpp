@@ -2,6 +2,7 @@
 #pragma once
 
 #include <faultline/error.hpp>
+#include <faultline/failpoint.hpp>
 #include <faultline/fake.hpp>
 #include <faultline/failpoint_spec.hpp>
 #include <faultline/outcome.hpp>

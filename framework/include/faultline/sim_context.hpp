@@ -44,6 +44,22 @@ struct sim_options {
 template <class T>
 class task;
 
+namespace detail {
+template <class T>
+class task_state;
+template <class A>
+struct awaitable_value;
+template <class T, class E>
+struct awaitable_value<asio::awaitable<T, E>> {
+  using type = T;
+};
+/// A callable that returns an asio::awaitable: a coroutine lambda.
+template <class F>
+concept coroutine_function = requires(F& f) { typename awaitable_value<std::decay_t<decltype(f())>>::type; };
+template <coroutine_function F>
+using coroutine_result_t = typename awaitable_value<std::decay_t<std::invoke_result_t<F&>>>::type;
+}  // namespace detail
+
 /// A simulated execution context: a single-threaded ready queue and a virtual
 /// clock, on which ordinary `asio::awaitable` code, `co_spawn`, the awaitable
 /// operators, `parallel_group` and `experimental::channel` run unchanged, while
@@ -115,6 +131,10 @@ class sim_context : public asio::execution_context {
   /// to finish them). Throws `stall_error` if `a` can never end.
   template <class T>
   outcome<T> run(asio::awaitable<T> a);
+  /// The same for a coroutine function, which is kept alive until it ends:
+  /// `sim.run([&]() -> asio::awaitable<int> { ... })`.
+  template <detail::coroutine_function F>
+  outcome<detail::coroutine_result_t<F>> run(F f);
 
   /// Starts `a` as a named task. The name appears in `pending()`, in stall
   /// reports and in the trace. The returned handle reads the task's outcome;
@@ -122,6 +142,13 @@ class sim_context : public asio::execution_context {
   /// `unobserved_failures()`.
   template <class T>
   task<T> spawn(std::string name, asio::awaitable<T> a);
+  /// The same for a coroutine function, kept alive (with its captures) for
+  /// as long as the task runs. Prefer it for lambdas that capture: in
+  /// `spawn("x", [&]() -> asio::awaitable<void> {...}())` the lambda object
+  /// is destroyed at the end of the statement, before its coroutine reads
+  /// the captures (as with asio::co_spawn, which takes the function too).
+  template <detail::coroutine_function F>
+  task<detail::coroutine_result_t<F>> spawn(std::string name, F f);
 
   /// What is suspended now, in the order it started: named tasks, timer waits
   /// (parked ones too), and what later layers register.
@@ -148,6 +175,10 @@ class sim_context : public asio::execution_context {
     return ns;
   }
   [[noreturn]] static void throw_negative(const char* caller, std::int64_t ns);
+  template <class T>
+  task<T> start_task(std::shared_ptr<detail::task_state<T>> state, asio::awaitable<void> body);
+  template <class T>
+  outcome<T> run_task(task<T> t);
   std::size_t run_until_ns(std::int64_t t, const char* caller) { return core_.run_until(t, caller); }
 
   detail::sim_core core_;

@@ -19,6 +19,7 @@
 namespace faultline {
 class sim_context;
 struct sim_options;
+class failpoint_registry;  // failpoint.hpp: the sim's failpoints
 }  // namespace faultline
 
 namespace faultline::detail {
@@ -117,6 +118,8 @@ class sim_core {
   std::int64_t now() const noexcept { return now_; }
   faultline::trace& journal() noexcept { return trace_; }
   const faultline::trace& journal() const noexcept { return trace_; }
+  /// The sim's failpoints (failpoint.hpp); never null while the sim lives.
+  faultline::failpoint_registry& failpoints() const noexcept { return *failpoints_; }
 
   bool running_in_this_thread() const noexcept { return tls_current_core == this; }
 
@@ -247,6 +250,9 @@ class sim_core {
   std::atomic<bool> has_foreign_{false};
   ready_op* foreign_head_ = nullptr;
   ready_op* foreign_tail_ = nullptr;
+
+  // Last, so it goes first: it is linked into the registry above.
+  std::unique_ptr<faultline::failpoint_registry> failpoints_;
 };
 
 }  // namespace faultline::detail

@@ -38,6 +38,8 @@ class wait_op final : public timer_wait {
   using alloc_type = boost::asio::recycling_allocator<wait_op>;
 
   struct cancellation {
+    // A constructor, not an aggregate: clang 14 cannot emplace aggregates.
+    cancellation(sim_core* c, timer_wait* o) noexcept : core(c), op(o) {}
     sim_core* core;
     timer_wait* op;
     void operator()(boost::asio::cancellation_type type) {

@@ -75,6 +75,7 @@ class latch_op final : public latch_waiter {
  private:
   using alloc_type = boost::asio::recycling_allocator<latch_op>;
   struct cancellation {
+    explicit cancellation(latch_op* o) noexcept : op(o) {}
     latch_op* op;
     void operator()(boost::asio::cancellation_type) {
       if (op->owner) op->owner->cancel(op);
@@ -223,6 +224,7 @@ class call_op final : public typed_call<R, Args...> {
  private:
   using alloc_type = boost::asio::recycling_allocator<call_op>;
   struct cancellation {
+    explicit cancellation(call_op* o) noexcept : op(o) {}
     call_op* op;
     void operator()(boost::asio::cancellation_type type) {
       using ct = boost::asio::cancellation_type;

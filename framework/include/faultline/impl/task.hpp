@@ -47,22 +47,55 @@ asio::awaitable<void> task_body(std::shared_ptr<task_state<T>> s, asio::awaitabl
   else
     s->set_value(co_await std::move(a));
 }
+
+// The function object is a parameter, so it lives in this coroutine's frame
+// until the coroutine it started has finished.
+template <class T, class F>
+asio::awaitable<void> task_body_fn(std::shared_ptr<task_state<T>> s, F f) {
+  if constexpr (std::is_void_v<T>)
+    co_await f();
+  else
+    s->set_value(co_await f());
+}
 }  // namespace detail
 
 template <class T>
-task<T> sim_context::spawn(std::string name, asio::awaitable<T> a) {
-  auto state = std::make_shared<detail::task_state<T>>(core_, std::move(name));
-  asio::co_spawn(get_executor(), detail::task_body<T>(state, std::move(a)),
+task<T> sim_context::start_task(std::shared_ptr<detail::task_state<T>> state, asio::awaitable<void> body) {
+  asio::co_spawn(get_executor(), std::move(body),
                  asio::bind_cancellation_slot(state->signal().slot(),
                                               [state](std::exception_ptr e) { state->complete(std::move(e)); }));
   return task<T>(std::move(state));
 }
 
 template <class T>
-outcome<T> sim_context::run(asio::awaitable<T> a) {
-  task<T> t = spawn("main", std::move(a));
+outcome<T> sim_context::run_task(task<T> t) {
   core_.run(t.state_->done_flag());
   return std::move(t.result());
+}
+
+template <class T>
+task<T> sim_context::spawn(std::string name, asio::awaitable<T> a) {
+  auto state = std::make_shared<detail::task_state<T>>(core_, std::move(name));
+  auto body = detail::task_body<T>(state, std::move(a));
+  return start_task<T>(std::move(state), std::move(body));
+}
+
+template <detail::coroutine_function F>
+task<detail::coroutine_result_t<F>> sim_context::spawn(std::string name, F f) {
+  using T = detail::coroutine_result_t<F>;
+  auto state = std::make_shared<detail::task_state<T>>(core_, std::move(name));
+  auto body = detail::task_body_fn<T>(state, std::move(f));
+  return start_task<T>(std::move(state), std::move(body));
+}
+
+template <class T>
+outcome<T> sim_context::run(asio::awaitable<T> a) {
+  return run_task(spawn("main", std::move(a)));
+}
+
+template <detail::coroutine_function F>
+outcome<detail::coroutine_result_t<F>> sim_context::run(F f) {
+  return run_task(spawn("main", std::move(f)));
 }
 
 }  // namespace faultline

@@ -1,0 +1,514 @@
+// faultline - failpoint registry (arming, hits, seeded draws, hangs) and the armed path of failpoint().
+#include <faultline/failpoint.hpp>
+
+#include <faultline/detail/handler_work.hpp>
+#include <faultline/sim_context.hpp>
+#include <faultline/steady_timer.hpp>
+
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/cancellation_type.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/recycling_allocator.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/system/system_error.hpp>
+
+#include <array>
+#include <cstdlib>
+#include <limits>
+#include <map>
+#include <new>
+#include <utility>
+
+namespace faultline {
+
+namespace {
+
+namespace aerr = boost::asio::error;
+using boost::system::error_code;
+
+// -- error names --------------------------------------------------------------
+
+struct named_error {
+  std::string_view name;
+  error_code (*make)();
+};
+
+template <auto E>
+error_code make_code() {
+  return aerr::make_error_code(E);
+}
+
+// Every code asio::error names, in alphabetical order (the order the
+// "unknown error name" message lists them in).
+constexpr std::array<named_error, 43> error_names{{
+    {"access_denied", &make_code<aerr::access_denied>},
+    {"address_family_not_supported", &make_code<aerr::address_family_not_supported>},
+    {"address_in_use", &make_code<aerr::address_in_use>},
+    {"already_connected", &make_code<aerr::already_connected>},
+    {"already_open", &make_code<aerr::already_open>},
+    {"already_started", &make_code<aerr::already_started>},
+    {"bad_descriptor", &make_code<aerr::bad_descriptor>},
+    {"broken_pipe", &make_code<aerr::broken_pipe>},
+    {"connection_aborted", &make_code<aerr::connection_aborted>},
+    {"connection_refused", &make_code<aerr::connection_refused>},
+    {"connection_reset", &make_code<aerr::connection_reset>},
+    {"eof", &make_code<aerr::eof>},
+    {"fault", &make_code<aerr::fault>},
+    {"fd_set_failure", &make_code<aerr::fd_set_failure>},
+    {"host_not_found", &make_code<aerr::host_not_found>},
+    {"host_not_found_try_again", &make_code<aerr::host_not_found_try_again>},
+    {"host_unreachable", &make_code<aerr::host_unreachable>},
+    {"in_progress", &make_code<aerr::in_progress>},
+    {"interrupted", &make_code<aerr::interrupted>},
+    {"invalid_argument", &make_code<aerr::invalid_argument>},
+    {"message_size", &make_code<aerr::message_size>},
+    {"name_too_long", &make_code<aerr::name_too_long>},
+    {"network_down", &make_code<aerr::network_down>},
+    {"network_reset", &make_code<aerr::network_reset>},
+    {"network_unreachable", &make_code<aerr::network_unreachable>},
+    {"no_buffer_space", &make_code<aerr::no_buffer_space>},
+    {"no_data", &make_code<aerr::no_data>},
+    {"no_descriptors", &make_code<aerr::no_descriptors>},
+    {"no_memory", &make_code<aerr::no_memory>},
+    {"no_permission", &make_code<aerr::no_permission>},
+    {"no_protocol_option", &make_code<aerr::no_protocol_option>},
+    {"no_recovery", &make_code<aerr::no_recovery>},
+    {"no_such_device", &make_code<aerr::no_such_device>},
+    {"not_connected", &make_code<aerr::not_connected>},
+    {"not_found", &make_code<aerr::not_found>},
+    {"not_socket", &make_code<aerr::not_socket>},
+    {"operation_aborted", &make_code<aerr::operation_aborted>},
+    {"operation_not_supported", &make_code<aerr::operation_not_supported>},
+    {"service_not_found", &make_code<aerr::service_not_found>},
+    {"shut_down", &make_code<aerr::shut_down>},
+    {"socket_type_not_supported", &make_code<aerr::socket_type_not_supported>},
+    {"timed_out", &make_code<aerr::timed_out>},
+    {"try_again", &make_code<aerr::try_again>},
+}};
+// would_block is try_again on POSIX (both EAGAIN); listed apart so the
+// table above stays one entry per name.
+constexpr std::string_view would_block = "would_block";
+
+std::string error_name_list() {
+  std::string s = "an error name (";
+  for (const auto& e : error_names) {
+    s += e.name;
+    s += ", ";
+  }
+  s += would_block;
+  s += ") or a positive error number";
+  return s;
+}
+
+bool lookup_error(std::string_view arg, error_code& out) {
+  if (!arg.empty() && arg.front() >= '0' && arg.front() <= '9') {
+    out = error_code(std::atoi(std::string(arg).c_str()), boost::system::system_category());
+    return true;
+  }
+  if (arg == would_block) {
+    out = aerr::make_error_code(aerr::would_block);
+    return true;
+  }
+  for (const auto& e : error_names) {
+    if (e.name == arg) {
+      out = e.make();
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string quote(std::string_view s) {
+  std::string q = "\"";
+  q += s;
+  q += '"';
+  return q;
+}
+
+// -- seeded draws ---------------------------------------------------------------
+
+std::uint64_t splitmix64(std::uint64_t x) noexcept {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+std::uint64_t fnv1a(std::string_view s) noexcept {
+  std::uint64_t h = 14695981039346656037ull;
+  for (char c : s) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+}  // namespace
+
+// -- failpoint_error ------------------------------------------------------------
+
+failpoint_error::failpoint_error(std::string_view name, std::string_view message)
+    : std::runtime_error("failpoint " + std::string(name) + ": " +
+                         (message.empty() ? std::string("injected fault") : std::string(message))),
+      name_(std::make_shared<const std::string>(name)) {}
+
+// -- the registry ---------------------------------------------------------------
+
+/// A hanging failpoint: not in the timer heap, listed by the registry until
+/// cancelled (then queued through the sim like any completion).
+struct failpoint_registry::hang_base : detail::timer_wait {
+  using timer_wait::timer_wait;
+  const std::string* name = nullptr;
+  hang_base* prev_hang = nullptr;
+  hang_base* next_hang = nullptr;
+  bool listed = false;
+};
+
+namespace {
+
+struct armed_task {
+  failpoint_task spec;
+  std::uint64_t left = 0;  // fires left when spec.count is set
+  error_code ec;           // error(...): resolved when armed
+  std::string detail;      // the journal's text: the task without p% and count
+};
+
+struct armed_config {
+  std::string name;
+  std::vector<armed_task> tasks;
+};
+
+}  // namespace
+
+struct failpoint_registry::impl {
+  struct entry {
+    std::vector<armed_task> tasks;  // empty: disarmed
+    std::uint64_t hits = 0;
+    std::uint64_t name_hash = 0;
+    std::uint32_t subject = 0;  // in the trace; 0 until the first journaled hit
+  };
+  std::map<std::string, entry, std::less<>> entries;
+  hang_base* hangs = nullptr;  // newest first
+
+  // Parses `text` and resolves every error name, so that arming can no
+  // longer fail. Throws failpoint_spec_error with positions into `text`.
+  static std::vector<armed_config> prepare(std::string_view text) {
+    std::vector<armed_config> out;
+    for (auto& c : parse_failpoints(text)) {
+      armed_config a{std::move(c.name), {}};
+      for (auto& t : c.tasks) {
+        armed_task at;
+        if (t.action == failpoint_action::error && !lookup_error(t.arg, at.ec)) {
+          // The parser kept no positions: find the name inside error( ... ).
+          std::size_t pos = 0;
+          for (std::size_t from = 0; (from = text.find("error", from)) != std::string_view::npos; from += 5) {
+            std::size_t i = from + 5;
+            while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
+            if (i >= text.size() || text[i] != '(') continue;
+            ++i;
+            while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
+            if (text.substr(i, t.arg.size()) == t.arg) {
+              pos = i;
+              break;
+            }
+          }
+          throw failpoint_spec_error(text, pos, error_name_list(), "the unknown error name " + quote(t.arg));
+        }
+        failpoint_task shown = t;
+        shown.probability = 100.0;
+        shown.count.reset();
+        at.detail = to_string(shown);
+        at.left = t.count.value_or(0);
+        at.spec = std::move(t);
+        a.tasks.push_back(std::move(at));
+      }
+      out.push_back(std::move(a));
+    }
+    return out;
+  }
+};
+
+failpoint_registry::failpoint_registry(detail::sim_core& core) : sim_(&core), impl_(std::make_unique<impl>()) {
+  core.link(*this);
+}
+
+failpoint_registry::~failpoint_registry() {
+  on_sim_shutdown();
+  if (detail::sim_core* c = core()) c->unlink(*this);
+}
+
+namespace detail {
+
+std::unique_ptr<failpoint_registry> make_failpoint_registry(sim_core& core) {
+  std::unique_ptr<failpoint_registry> r(new failpoint_registry(core));
+  if (const char* env = std::getenv("FAULTLINE_FAILPOINTS")) r->arm_all(env);
+  return r;
+}
+
+}  // namespace detail
+
+failpoint_registry& failpoints(sim_context& sim) noexcept { return sim.core().failpoints(); }
+
+void failpoint_registry::arm(std::string_view name, std::string_view actions) {
+  std::string text(name);
+  text += '=';
+  text += actions;
+  auto configs = impl::prepare(text);
+  // A name the grammar refuses fails in the parser; a second entry here
+  // means the actions held a ';'.
+  if (configs.size() != 1 || configs[0].name != name) {
+    const std::size_t semi = text.find(';', name.size() + 1);
+    throw failpoint_spec_error(text, semi == std::string::npos ? name.size() + 1 : semi,
+                               "the actions of failpoint " + quote(name) +
+                                   " alone (arm one failpoint at a time; arm_all takes a whole spec)",
+                               "\";\"");
+  }
+  auto [it, added] = impl_->entries.try_emplace(std::move(configs[0].name));
+  if (added) it->second.name_hash = fnv1a(it->first);
+  if (it->second.tasks.empty()) ++armed_;
+  it->second.tasks = std::move(configs[0].tasks);
+}
+
+void failpoint_registry::arm_all(std::string_view spec) {
+  auto configs = impl::prepare(spec);
+  for (auto& c : configs) {
+    auto [it, added] = impl_->entries.try_emplace(std::move(c.name));
+    if (added) it->second.name_hash = fnv1a(it->first);
+    if (it->second.tasks.empty()) ++armed_;
+    it->second.tasks = std::move(c.tasks);
+  }
+}
+
+bool failpoint_registry::disarm(std::string_view name) {
+  auto it = impl_->entries.find(name);
+  if (it == impl_->entries.end() || it->second.tasks.empty()) return false;
+  it->second.tasks.clear();
+  --armed_;
+  return true;
+}
+
+void failpoint_registry::disarm_all() {
+  for (auto& [name, e] : impl_->entries) e.tasks.clear();
+  armed_ = 0;
+}
+
+bool failpoint_registry::is_armed(std::string_view name) const {
+  auto it = impl_->entries.find(name);
+  return it != impl_->entries.end() && !it->second.tasks.empty();
+}
+
+std::uint64_t failpoint_registry::hits(std::string_view name) const {
+  auto it = impl_->entries.find(name);
+  return it == impl_->entries.end() ? 0 : it->second.hits;
+}
+
+std::string failpoint_registry::spec() const {
+  std::string s;
+  for (const auto& [name, e] : impl_->entries) {
+    if (e.tasks.empty()) continue;
+    failpoint_config c{name, {}};
+    for (const auto& t : e.tasks) c.tasks.push_back(t.spec);
+    if (!s.empty()) s += ';';
+    s += to_string(c);
+  }
+  return s;
+}
+
+detail::failpoint_decision failpoint_registry::hit(std::string_view name) {
+  detail::failpoint_decision d;
+  auto it = impl_->entries.find(name);
+  if (it == impl_->entries.end() || it->second.tasks.empty()) return d;
+  impl::entry& e = it->second;
+  const std::uint64_t index = e.hits++;
+  for (std::size_t i = 0; i < e.tasks.size(); ++i) {
+    armed_task& t = e.tasks[i];
+    if (t.spec.count && t.left == 0) continue;  // used up
+    const double p = t.spec.probability;
+    if (p < 100.0) {
+      // One independent draw per (seed, name, hit, task): replays exactly,
+      // and adding a failpoint elsewhere changes no other failpoint's draws.
+      std::uint64_t h = splitmix64(sim_->seed() ^ splitmix64(e.name_hash));
+      h = splitmix64(h ^ index);
+      h = splitmix64(h ^ i);
+      const double u = static_cast<double>(h >> 11) * 0x1.0p-53;  // [0, 1)
+      if (!(u * 100.0 < p)) continue;
+    }
+    if (t.spec.count) --t.left;
+    d.action = t.spec.action;
+    d.name = &it->first;
+    if (d.action == failpoint_action::off) return d;
+    d.delay = t.spec.delay;
+    d.ec = t.ec;
+    d.message = &t.spec.arg;
+    if (e.subject == 0) e.subject = sim_->journal().add_subject(it->first);
+    sim_->journal().record(sim_->now(), event_kind::failpoint, e.subject, static_cast<std::int64_t>(index),
+                           t.detail);
+    return d;
+  }
+  return d;
+}
+
+// -- hangs ----------------------------------------------------------------------
+
+void failpoint_registry::start_hang(hang_base* h, const std::string* name) {
+  h->name = name;
+  h->since = sim_->now();
+  h->order = sim_->journal().total() - 1;  // the "failpoint hit: hang" event
+  h->prev_hang = nullptr;
+  h->next_hang = impl_->hangs;
+  if (impl_->hangs) impl_->hangs->prev_hang = h;
+  impl_->hangs = h;
+  h->listed = true;
+}
+
+namespace {
+void unlist(failpoint_registry::hang_base*& head, failpoint_registry::hang_base* h) noexcept {
+  if (h->prev_hang)
+    h->prev_hang->next_hang = h->next_hang;
+  else
+    head = h->next_hang;
+  if (h->next_hang) h->next_hang->prev_hang = h->prev_hang;
+  h->prev_hang = h->next_hang = nullptr;
+  h->listed = false;
+}
+}  // namespace
+
+void failpoint_registry::cancel_hang(hang_base* h) noexcept {
+  if (!h->listed) return;
+  unlist(impl_->hangs, h);
+  if (detail::sim_core* c = core()) c->complete_now(h, aerr::operation_aborted);
+}
+
+void failpoint_registry::describe_pending(std::vector<pending_operation>& out) const {
+  std::vector<pending_operation> mine;
+  for (const hang_base* h = impl_->hangs; h; h = h->next_hang)
+    mine.push_back({"failpoint " + *h->name, "hanging failpoint", sim_clock::time_point(sim_clock::duration(h->since)),
+                    "until cancelled", h->order});
+  out.insert(out.end(), mine.rbegin(), mine.rend());  // oldest first
+}
+
+bool failpoint_registry::blocks_run() const noexcept { return impl_->hangs != nullptr; }
+
+void failpoint_registry::on_sim_shutdown() noexcept {
+  // Destroying a hang destroys the coroutine suspended in it, never resuming it.
+  while (hang_base* h = impl_->hangs) {
+    unlist(impl_->hangs, h);
+    h->destroy();
+  }
+}
+
+// -- the armed path -------------------------------------------------------------
+
+namespace detail {
+namespace {
+
+template <class Handler, class IoExecutor>
+class hang_op final : public failpoint_registry::hang_base {
+ public:
+  // Hooked to the handler's cancellation slot: any type that reaches it
+  // (terminal, partial, total) ends the hang with operation_aborted.
+  static hang_op* make(failpoint_registry& reg, Handler&& h, const IoExecutor& io_ex) {
+    alloc_type alloc;
+    hang_op* p = alloc.allocate(1);
+    try {
+      ::new (static_cast<void*>(p)) hang_op(std::move(h), io_ex);
+    } catch (...) {
+      alloc.deallocate(p, 1);
+      throw;
+    }
+    p->slot_ = boost::asio::get_associated_cancellation_slot(p->handler_);
+    if (p->slot_.is_connected()) p->slot_.template emplace<cancellation>(&reg, p);
+    return p;
+  }
+
+ private:
+  using alloc_type = boost::asio::recycling_allocator<hang_op>;
+
+  struct cancellation {
+    // A constructor, not an aggregate: emplace() uses (), which clang 14 does
+    // not accept for aggregates.
+    cancellation(failpoint_registry* r, failpoint_registry::hang_base* o) noexcept : reg(r), op(o) {}
+    failpoint_registry* reg;
+    failpoint_registry::hang_base* op;
+    void operator()(boost::asio::cancellation_type type) {
+      if ((type & (boost::asio::cancellation_type::terminal | boost::asio::cancellation_type::partial |
+                   boost::asio::cancellation_type::total)) != boost::asio::cancellation_type::none)
+        reg->cancel_hang(op);
+    }
+  };
+
+  hang_op(Handler&& h, const IoExecutor& io_ex)
+      : hang_base(&do_complete), handler_(std::move(h)), work_(handler_, io_ex) {}
+
+  static void do_complete(ready_op* base, bool invoke) {
+    auto* self = static_cast<hang_op*>(base);
+    // The slot may live in state the handler owns: detach before moving it.
+    if (self->slot_.is_connected()) self->slot_.clear();
+    Handler handler(std::move(self->handler_));
+    handler_work<Handler, IoExecutor> work(std::move(self->work_));
+    error_code ec = self->ec;
+    self->~hang_op();
+    alloc_type().deallocate(self, 1);
+    if (invoke) work.complete([h = std::move(handler), ec]() mutable { std::move(h)(ec); });
+  }
+
+  Handler handler_;
+  handler_work<Handler, IoExecutor> work_;
+  boost::asio::cancellation_slot slot_;
+};
+
+struct initiate_hang {
+  sim_core* core;
+  const std::string* name;
+
+  template <class Handler>
+  void operator()(Handler&& h) const {
+    using op_type = hang_op<std::decay_t<Handler>, sim_context::executor_type>;
+    std::decay_t<Handler> handler(std::forward<Handler>(h));
+    auto& reg = core->failpoints();
+    reg.start_hang(op_type::make(reg, std::move(handler), core->context().get_executor()), name);
+  }
+};
+
+[[noreturn]] void throw_code(error_code ec, const std::string& name) {
+  throw boost::system::system_error(ec, "failpoint " + name);
+}
+
+}  // namespace
+
+asio::awaitable<void> failpoint_hit(std::string_view name) {
+  sim_core* core = tls_current_core;
+  if (!core) co_return;
+  const failpoint_decision d = core->failpoints().hit(name);
+  switch (d.action) {
+    case failpoint_action::off:
+      co_return;
+    case failpoint_action::delay: {
+      steady_timer t(co_await asio::this_coro::executor, d.delay);
+      error_code ec;
+      co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) throw_code(ec, *d.name);
+      co_return;
+    }
+    case failpoint_action::throw_exception:
+      throw failpoint_error(*d.name, *d.message);
+    case failpoint_action::error:
+      throw_code(d.ec, *d.name);
+    case failpoint_action::hang: {
+      error_code ec;
+      auto token = asio::redirect_error(asio::use_awaitable, ec);
+      co_await asio::async_initiate<decltype(token), void(error_code)>(initiate_hang{core, d.name}, token);
+      if (ec) throw_code(ec, *d.name);
+      co_return;
+    }
+    case failpoint_action::cancel:
+      throw_code(aerr::operation_aborted, *d.name);
+  }
+}
+
+}  // namespace detail
+
+}  // namespace faultline
