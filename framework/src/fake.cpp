@@ -145,6 +145,11 @@ void fake_core::on_sim_shutdown() noexcept {
   }
 }
 
+void fake_core::describe_unmet(std::vector<std::string>& out) const {
+  auto mine = unmet();
+  out.insert(out.end(), mine.begin(), mine.end());
+}
+
 // -- latch --------------------------------------------------------------------
 
 latch::latch(sim_core& core, std::string what) : what_(std::move(what)) { core.link(*this); }

@@ -29,7 +29,22 @@ asio::execution_context::id sim_marker::id;
 
 }  // namespace detail
 
+namespace {
+// Sims are single-threaded, so the list of those alive needs no lock: each
+// thread sees its own.
+thread_local sim_context* alive_tail = nullptr;
+}  // namespace
+
+std::vector<sim_context*> sim_context::alive_on_this_thread() {
+  std::vector<sim_context*> out;
+  for (sim_context* s = alive_tail; s; s = s->prev_alive_) out.push_back(s);
+  return {out.rbegin(), out.rend()};
+}
+
 sim_context::sim_context(const sim_options& options) : core_(*this, options) {
+  prev_alive_ = alive_tail;
+  if (alive_tail) alive_tail->next_alive_ = this;
+  alive_tail = this;
   // A plain Asio timer or socket created on this context asks for Asio's
   // scheduler, which would otherwise start a hidden thread and complete
   // real-time waits on it, racing the sim. One without its own thread keeps
@@ -39,6 +54,11 @@ sim_context::sim_context(const sim_options& options) : core_(*this, options) {
 }
 
 sim_context::~sim_context() {
+  if (next_alive_)
+    next_alive_->prev_alive_ = prev_alive_;
+  else if (alive_tail == this)
+    alive_tail = prev_alive_;
+  if (prev_alive_) prev_alive_->next_alive_ = next_alive_;
   core_.begin_shutdown();
   // Services (channels, a stray Asio timer) drop their pending handlers
   // first; destroying those may queue more work on us, which drain() frees.

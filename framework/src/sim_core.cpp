@@ -292,6 +292,12 @@ std::vector<pending_operation> sim_core::pending() const {
   return out;
 }
 
+std::vector<std::string> sim_core::unmet() const {
+  std::vector<std::string> out;
+  for (const sim_object* o = objects_head_; o; o = o->next_) o->describe_unmet(out);
+  return out;
+}
+
 void sim_core::record_failure(std::shared_ptr<task_state_base> t) { failed_tasks_.push_back(std::move(t)); }
 
 std::vector<std::string> sim_core::unobserved_failures() const {

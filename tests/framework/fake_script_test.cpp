@@ -161,9 +161,11 @@ TEST(FakeScript, VerifyListsStepsNeverUsedUp) {
   EXPECT_THAT(fetch.unmet(), ::testing::ElementsAre("fetch.on_call(any) step 1 returns \"a\" (used 1 of 2): never used up",
                                                     "fetch.on_call(\"/never\") step 1 returns \"b\" (used 0 of 1): never used up"));
   EXPECT_THROW(fetch.verify(), faultline::script_error);
+  EXPECT_EQ(sim.unmet_expectations(), fetch.unmet());  // the sim collects every double's
   sim.run(fetch("/x"));
   sim.run(fetch("/never"));
   EXPECT_NO_THROW(fetch.verify());
+  EXPECT_TRUE(sim.unmet_expectations().empty());
 }
 
 TEST(FakeScript, ScriptingMistakesAreNamed) {

@@ -11,6 +11,7 @@
 
 #include <memory>
 #include <stdexcept>
+#include <thread>
 
 namespace {
 
@@ -143,6 +144,21 @@ TEST(Task, CurrentNamesTheSimRunningOnThisThread) {
     co_return;
   });
   EXPECT_EQ(seen, &sim);
+}
+
+TEST(SimRegistry, ListsTheSimsAliveOnThisThreadOldestFirst) {
+  auto before = faultline::sim_context::alive_on_this_thread().size();
+  faultline::sim_context a;
+  std::vector<faultline::sim_context*> seen_elsewhere;
+  {
+    faultline::sim_context b;
+    EXPECT_EQ(faultline::sim_context::alive_on_this_thread(),
+              (std::vector<faultline::sim_context*>{&a, &b}));
+    std::thread([&] { seen_elsewhere = faultline::sim_context::alive_on_this_thread(); }).join();
+  }
+  EXPECT_TRUE(seen_elsewhere.empty());
+  EXPECT_EQ(faultline::sim_context::alive_on_this_thread(), std::vector<faultline::sim_context*>{&a});
+  EXPECT_EQ(before, 0u);
 }
 
 }  // namespace

@@ -158,16 +158,27 @@ class sim_context : public asio::execution_context {
   /// nobody read: "task fetch threw std::runtime_error: x at t=1.000s".
   std::vector<std::string> unobserved_failures() const { return core_.unobserved_failures(); }
 
+  /// What the test scripted on this sim's doubles but never happened: steps
+  /// never used up, holds never reached or released. One line each.
+  std::vector<std::string> unmet_expectations() const { return core_.unmet(); }
+
   faultline::trace& trace() noexcept { return core_.journal(); }
   const faultline::trace& trace() const noexcept { return core_.journal(); }
 
   /// The sim running on the calling thread, or null outside any sim's handler.
   static sim_context* current() noexcept;
 
+  /// Every sim alive on the calling thread, oldest first (for a test
+  /// listener that prints their timelines when an assertion fails).
+  static std::vector<sim_context*> alive_on_this_thread();
+
   /// For faultline's own layers.
   detail::sim_core& core() noexcept { return core_; }
 
  private:
+  sim_context* prev_alive_ = nullptr;  // per-thread list of live sims
+  sim_context* next_alive_ = nullptr;
+
   template <class Rep, class Period>
   static std::int64_t to_ns(std::chrono::duration<Rep, Period> d, const char* caller) {
     auto ns = std::chrono::duration_cast<sim_clock::duration>(d).count();

@@ -45,6 +45,9 @@ class fake_core : public sim_object, public std::enable_shared_from_this<fake_co
   void describe_pending(std::vector<pending_operation>& out) const override;
   bool blocks_run() const noexcept override;
   void on_sim_shutdown() noexcept override;
+  void describe_unmet(std::vector<std::string>& out) const override;
+  /// Steps never used up and holds never released, one line each.
+  virtual std::vector<std::string> unmet() const = 0;
 
  private:
   std::string name_;

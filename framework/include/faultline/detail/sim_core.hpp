@@ -83,6 +83,9 @@ class sim_object {
   virtual void describe_pending(std::vector<pending_operation>& /*out*/) const {}
   /// True while the object holds an operation that cannot end by itself.
   virtual bool blocks_run() const noexcept { return false; }
+  /// Appends what the test scripted but never happened (a double's steps
+  /// never used up, holds never released), one line each.
+  virtual void describe_unmet(std::vector<std::string>& /*out*/) const {}
 
   sim_core* core() const noexcept { return core_; }
 
@@ -161,6 +164,7 @@ class sim_core {
   void link(sim_object& o) noexcept;
   void unlink(sim_object& o) noexcept;
   std::vector<pending_operation> pending() const;
+  std::vector<std::string> unmet() const;
 
   // Tasks that ended with an exception; kept so that a failure nobody looked
   // at can be reported (asyncio's "exception was never retrieved").

@@ -173,7 +173,7 @@ class fake_state final : public fake_core {
     return s;
   }
 
-  std::vector<std::string> unmet() const {
+  std::vector<std::string> unmet() const override {
     std::vector<std::string> out;
     for (const auto& r : rules)
       for (std::size_t i = 0; i < r.steps.size(); ++i) {
