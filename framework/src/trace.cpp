@@ -18,7 +18,7 @@ void mix(std::uint64_t& h, std::uint64_t v) noexcept {
   h ^= h >> 29;
 }
 
-void mix_bytes(std::uint64_t& h, const std::string& s) noexcept {
+void mix_bytes(std::uint64_t& h, std::string_view s) noexcept {
   std::uint64_t word = 0;
   std::size_t i = 0;
   for (; i + 8 <= s.size(); i += 8) {
@@ -81,14 +81,14 @@ std::uint32_t trace::add_subject(std::string name) {
 }
 
 void trace::record(std::int64_t at_ns, event_kind kind, std::uint32_t subject, std::int64_t value,
-                   std::string text) {
+                   std::string_view text) {
   mix(hash_, static_cast<std::uint64_t>(at_ns));
   mix(hash_, static_cast<std::uint64_t>(subject) << 8 | static_cast<std::uint64_t>(kind));
   mix(hash_, static_cast<std::uint64_t>(value));
   if (!text.empty()) mix_bytes(hash_, text);
   ++total_;
   if (ring_.size() < capacity_) {
-    ring_.push_back({at_ns, value, subject, kind, std::move(text)});
+    ring_.push_back({at_ns, value, subject, kind, std::string(text)});
     return;
   }
   record_type& slot = ring_[head_];
@@ -96,11 +96,11 @@ void trace::record(std::int64_t at_ns, event_kind kind, std::uint32_t subject, s
   slot.value = value;
   slot.subject = subject;
   slot.kind = kind;
-  if (!text.empty() || !slot.text.empty()) slot.text = std::move(text);
+  slot.text.assign(text);  // reuses the slot's buffer
   if (++head_ == capacity_) head_ = 0;
 }
 
-void trace::note(std::string text) { record(now_ns_ ? *now_ns_ : 0, event_kind::note, 0, 0, std::move(text)); }
+void trace::note(std::string text) { record(now_ns_ ? *now_ns_ : 0, event_kind::note, 0, 0, text); }
 
 trace_event trace::materialise(const record_type& r, std::uint64_t index) const {
   trace_event e;

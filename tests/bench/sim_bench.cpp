@@ -46,7 +46,7 @@ void report_sleeps(benchmark::State& state, std::int64_t sleeps) {
       benchmark::Counter(static_cast<double>(sleeps), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 
-// A sim's first ~8k sleeps also grow its trace ring (16,384 records), whose
+// A sim's first sleeps also grow its trace ring (2,048 records by default), whose
 // reallocations and page faults a short run would charge to every sleep; the
 // steady-state benchmarks start timing after this many. sim_fresh shows that
 // start-up cost on its own.

@@ -8,6 +8,7 @@
 #include <iosfwd>
 #include <limits>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace faultline {
@@ -94,7 +95,7 @@ class trace {
   /// Registers a subject name ("task main") and returns its number.
   std::uint32_t add_subject(std::string name);
   void record(std::int64_t at_ns, event_kind kind, std::uint32_t subject, std::int64_t value = 0,
-              std::string text = {});
+              std::string_view text = {});
   /// Points `note()` at the current time (the sim does this; users never need to).
   void set_clock(const std::int64_t* now_ns) noexcept { now_ns_ = now_ns; }
 
