@@ -137,7 +137,14 @@ TEST_P(SteadyTimerCancellation, EndsTheWaitAtTheInstantOfEmission) {
 
 INSTANTIATE_TEST_SUITE_P(AllTypes, SteadyTimerCancellation,
                          ::testing::Values(asio::cancellation_type::terminal, asio::cancellation_type::partial,
-                                           asio::cancellation_type::total));
+                                           asio::cancellation_type::total),
+                         [](const auto& info) -> std::string {
+                           switch (info.param) {
+                             case asio::cancellation_type::terminal: return "Terminal";
+                             case asio::cancellation_type::partial: return "Partial";
+                             default: return "Total";
+                           }
+                         });
 
 TEST(SteadyTimer, CancellationAfterTheWaitEndedIsHarmless) {
   faultline::sim_context sim;

@@ -4,6 +4,8 @@
 #include <faultline/error.hpp>
 #include <faultline/failpoint.hpp>
 #include <faultline/fake.hpp>
+#include <faultline/faulty_stream.hpp>
+#include <faultline/memory_stream.hpp>
 #include <faultline/failpoint_spec.hpp>
 #include <faultline/outcome.hpp>
 #include <faultline/sim_clock.hpp>
