@@ -402,24 +402,8 @@ std::size_t sim_core::advance(std::int64_t d) {
 }
 
 std::size_t sim_core::poll() {
-  enter("sim_context::poll");
-  current_scope scope(this);
-  std::size_t n = 0;
-  for (;;) {
-    if (ready_op* op = pop_ready()) {
-      run_one(op);
-      ++n;
-      continue;
-    }
-    if (take_foreign()) continue;
-    if (!heap_.empty() && heap_[0]->deadline <= now_) {
-      fire_due();
-      continue;
-    }
-    break;
-  }
-  if (blocked()) check_real_io("sim_context::poll");
-  return n;
+  // Running until "now" is exactly a poll: ready work and due timers, no clock movement.
+  return run_until(now_, "sim_context::poll");
 }
 
 // -- reports ------------------------------------------------------------------

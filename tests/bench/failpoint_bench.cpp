@@ -8,6 +8,10 @@
 // statement form `FAULTLINE_FAILPOINT("x");` is one branch on a thread-local.
 // Read `per_op`; the loops run inside one coroutine, so no setup is timed.
 //
+// The same source is built a second time with FAULTLINE_NO_FAILPOINTS
+// (failpoint_off/), so one build shows failpoints compiled in and out side by
+// side; compiled out, the `_armed` cases must never fire.
+//
 // Every loop body ends in benchmark::ClobberMemory(), so the compiler cannot
 // hoist the thread-local read out of the loop (user code between two
 // failpoints makes calls that would prevent that too); the empty loop pays
@@ -39,7 +43,8 @@ void in_sim(benchmark::State& state, Loop loop, const char* arm_name = nullptr, 
   faultline::sim_context sim;
   faultline::failpoints(sim).disarm_all();  // whatever FAULTLINE_FAILPOINTS says
   if (arm_name) faultline::failpoints(sim).arm(arm_name, arm_actions);
-  sim.run(loop(state)).value();
+  auto r = sim.run(loop(state));
+  if (r.has_exception()) state.SkipWithError(faultline::detail::describe_exception(r.exception()).c_str());
   report(state);
 }
 
@@ -90,6 +95,7 @@ asio::awaitable<void> macro_loop(benchmark::State& state) {
     FAULTLINE_FAILPOINT("x");
     benchmark::ClobberMemory();
   }
+  co_return;  // compiled out, the macro leaves no co_await to make this a coroutine
 }
 
 void failpoint_co_await_disarmed(benchmark::State& state) { in_sim(state, co_await_loop); }
@@ -120,5 +126,14 @@ void failpoint_macro_armed_draw(benchmark::State& state) { in_sim(state, macro_l
 BENCHMARK(failpoint_macro_armed_draw);
 
 }  // namespace
+
+#ifdef FAULTLINE_NO_FAILPOINTS
+// Compiled out, even an armed failpoint is inert: a fault that fired would end
+// the benchmark with an error, which fails its smoke test.
+void compiled_out_co_await_armed_throw(benchmark::State& state) { in_sim(state, co_await_loop, "x", "throw(fired)"); }
+BENCHMARK(compiled_out_co_await_armed_throw);
+void compiled_out_macro_armed_throw(benchmark::State& state) { in_sim(state, macro_loop, "x", "throw(fired)"); }
+BENCHMARK(compiled_out_macro_armed_throw);
+#endif
 
 BENCHMARK_MAIN();

@@ -89,7 +89,8 @@ TEST(CircuitBreaker, OpensAtTheThresholdAndThenFailsFastWithoutCallingTheDepende
 TEST(CircuitBreaker, LetsOneProbeThroughAfterExactlyTheOpenDurationAndClosesOnItsSuccess) {
   faultline::sim_context sim;
   dependency dep(sim, "dep");
-  dep.on_call().after(10ms).fails(asio::error::connection_refused).times(3).then().after(100ms).returns("ok").repeatedly();
+  dep.on_call().after(10ms).fails(asio::error::connection_refused).times(3).then()
+      .after(100ms).returns("ok").repeatedly();
   circuit_breaker breaker(three_then_5s);
   std::vector<std::string> log;
 

@@ -35,7 +35,8 @@ static_assert(steady_clock::is_steady);
 static_assert(std::is_same_v<steady_clock::rep, std::int64_t>);
 static_assert(std::is_same_v<steady_clock::period, std::nano>);
 static_assert(std::is_same_v<steady_clock::duration, std::chrono::nanoseconds>);
-static_assert(std::is_same_v<steady_clock::time_point, std::chrono::time_point<steady_clock, std::chrono::nanoseconds>>);
+static_assert(
+    std::is_same_v<steady_clock::time_point, std::chrono::time_point<steady_clock, std::chrono::nanoseconds>>);
 static_assert(std::is_same_v<steady_clock::time_point::clock, steady_clock>);
 static_assert(std::is_same_v<decltype(steady_clock::now()), steady_clock::time_point>);
 static_assert(noexcept(steady_clock::now()));  // TrivialClock
@@ -175,10 +176,11 @@ TEST(SteadyClock, ExpiresAtNowPlusADurationWaitsInRealTimeOnAnIoContext) {
 
 TEST(SteadyClock, SleepUntilNowPlusADurationWaitsInRealTimeInACoroutineOnAnIoContext) {
   asio::io_context io;
-  std::optional<steady_clock::time_point> deadline, woke_at;
+  std::optional<steady_clock::time_point> start, deadline, woke_at;
   asio::co_spawn(
       io,
       [&]() -> asio::awaitable<void> {
+        start = std_now();
         deadline = steady_clock::now() + 1ms;
         co_await faultline::sleep_until(*deadline);
         woke_at = std_now();
@@ -188,6 +190,7 @@ TEST(SteadyClock, SleepUntilNowPlusADurationWaitsInRealTimeInACoroutineOnAnIoCon
       });
   io.run_for(60s);
   ASSERT_TRUE(woke_at.has_value());
+  EXPECT_LT(ns(*start), ns(*deadline));  // a real instant, not a virtual one
   EXPECT_GE(ns(*woke_at), ns(*deadline));
 }
 
