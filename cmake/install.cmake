@@ -10,7 +10,7 @@ mark_as_advanced(FAULTLINE_INSTALL_CMAKEDIR)
 set(faultline_install_targets faultline)
 set(FAULTLINE_PACKAGE_HAS_GTEST OFF)
 if(TARGET faultline_gtest)
-  list(APPEND faultline_install_targets faultline_gtest)
+  list(APPEND faultline_install_targets faultline_gtest faultline_gtest_main)
   set(FAULTLINE_PACKAGE_HAS_GTEST ON)
 endif()
 

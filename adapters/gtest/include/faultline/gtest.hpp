@@ -1,24 +1,10 @@
-// faultline - GoogleTest integration: readable printing of faultline values.
+// faultline - GoogleTest/GoogleMock integration: coroutine tests, actions, matchers, fixture, timelines.
 #pragma once
 
 #include <faultline/faultline.hpp>
-
-#include <ostream>
-
-namespace faultline {
-
-// GoogleTest finds these by argument-dependent lookup, so a failed
-// EXPECT_EQ on times or outcomes prints "t=1.250s", not raw bytes.
-
-inline void PrintTo(sim_clock::time_point t, std::ostream* os) { *os << to_string(t); }
-
-template <class T>
-void PrintTo(const outcome<T>& o, std::ostream* os) {
-  *os << o.describe();
-}
-
-inline void PrintTo(const pending_operation& op, std::ostream* os) { *os << op.describe(); }
-
-inline void PrintTo(const trace_event& e, std::ostream* os) { *os << e.describe(); }
-
-}  // namespace faultline
+#include <faultline/gtest/actions.hpp>
+#include <faultline/gtest/fixture.hpp>
+#include <faultline/gtest/listener.hpp>
+#include <faultline/gtest/matchers.hpp>
+#include <faultline/gtest/print.hpp>
+#include <faultline/gtest/test.hpp>

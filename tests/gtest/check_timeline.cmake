@@ -1,0 +1,26 @@
+# Runs the timeline demo (a deliberately failing test) and compares the timeline the listener printed
+# with the golden file, exactly. Usage: cmake -DDEMO=<exe> -DGOLDEN=<file> -P check_timeline.cmake
+execute_process(COMMAND ${DEMO} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(rc EQUAL 0)
+  message(FATAL_ERROR "the timeline demo passed; it must fail so that the listener prints:\n${out}")
+endif()
+# The timeline block: its header line and the indented event lines after it.
+string(REPLACE "\n" ";" lines "${out}")
+set(block "")
+set(in_block OFF)
+foreach(line IN LISTS lines)
+  if(line MATCHES "^\\[ timeline \\]")
+    set(in_block ON)
+    string(APPEND block "${line}\n")
+  elseif(in_block AND line MATCHES "^  ")
+    string(APPEND block "${line}\n")
+  else()
+    set(in_block OFF)
+  endif()
+endforeach()
+file(READ ${GOLDEN} golden)
+if(NOT block STREQUAL golden)
+  message(FATAL_ERROR "the printed timeline differs from ${GOLDEN}\n--- printed:\n${block}--- golden:\n${golden}"
+                      "--- full output:\n${out}")
+endif()
+message(STATUS "timeline matches ${GOLDEN}")
