@@ -13,6 +13,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "support/io_result.hpp"
+
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,19 +30,8 @@ using faultline::sim_clock;
 using ::testing::HasSubstr;
 using faulty = faultline::faulty_stream<faultline::memory_stream>;
 
-struct io_result {
-  std::optional<error_code> ec;
-  std::size_t n = 0;
-  sim_clock::time_point at{};
-};
-
-auto record(faultline::sim_context& sim, io_result& r) {
-  return [&sim, &r](error_code ec, std::size_t n) {
-    r.ec = ec;
-    r.n = n;
-    r.at = sim.now();
-  };
-}
+using faultline_test::io_result;
+using faultline_test::record;
 
 // A faulty client end and a plain server end, connected.
 struct rig {

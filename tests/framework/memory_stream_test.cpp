@@ -17,6 +17,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "support/io_result.hpp"
+
 #include <list>
 #include <memory>
 #include <optional>
@@ -33,19 +35,8 @@ using faultline::sim_clock;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-struct io_result {
-  std::optional<error_code> ec;
-  std::size_t n = 0;
-  sim_clock::time_point at{};
-};
-
-auto record(faultline::sim_context& sim, io_result& r) {
-  return [&sim, &r](error_code ec, std::size_t n) {
-    r.ec = ec;
-    r.n = n;
-    r.at = sim.now();
-  };
-}
+using faultline_test::io_result;
+using faultline_test::record;
 
 // Runs callbacks at exact virtual instants.
 class schedule {
