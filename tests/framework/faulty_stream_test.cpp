@@ -13,6 +13,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "support/cancellation_names.hpp"
 #include "support/io_result.hpp"
 
 #include <memory>
@@ -223,11 +224,7 @@ TEST_P(FaultyStreamCancellation, EndsAStalledReadAndADelayedWriteAtTheInstantOfE
 INSTANTIATE_TEST_SUITE_P(AllTypes, FaultyStreamCancellation,
                          ::testing::Values(asio::cancellation_type::terminal, asio::cancellation_type::partial,
                                            asio::cancellation_type::total),
-                         [](const ::testing::TestParamInfo<asio::cancellation_type>& info) {
-                           return info.param == asio::cancellation_type::terminal  ? "Terminal"
-                                  : info.param == asio::cancellation_type::partial ? "Partial"
-                                                                                    : "Total";
-                         });
+                         faultline_test::cancellation_name);
 
 TEST(FaultyStream, CancellingAThrottledReadReportsTheBytesItAlreadyHolds) {
   asio::cancellation_signal sig;

@@ -17,6 +17,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "support/cancellation_names.hpp"
 #include "support/io_result.hpp"
 
 #include <list>
@@ -260,11 +261,7 @@ TEST_P(MemoryStreamCancellation, EndsAPendingReadAtTheInstantOfEmission) {
 INSTANTIATE_TEST_SUITE_P(AllTypes, MemoryStreamCancellation,
                          ::testing::Values(asio::cancellation_type::terminal, asio::cancellation_type::partial,
                                            asio::cancellation_type::total),
-                         [](const ::testing::TestParamInfo<asio::cancellation_type>& info) {
-                           return info.param == asio::cancellation_type::terminal  ? "Terminal"
-                                  : info.param == asio::cancellation_type::partial ? "Partial"
-                                                                                    : "Total";
-                         });
+                         faultline_test::cancellation_name);
 
 TEST(MemoryStream, CancelEndsAPendingRead) {
   faultline::sim_context sim;

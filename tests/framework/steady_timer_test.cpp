@@ -12,6 +12,8 @@
 #include <boost/asio/use_future.hpp>
 #include <gtest/gtest.h>
 
+#include "support/cancellation_names.hpp"
+
 #include <optional>
 
 namespace {
@@ -138,13 +140,7 @@ TEST_P(SteadyTimerCancellation, EndsTheWaitAtTheInstantOfEmission) {
 INSTANTIATE_TEST_SUITE_P(AllTypes, SteadyTimerCancellation,
                          ::testing::Values(asio::cancellation_type::terminal, asio::cancellation_type::partial,
                                            asio::cancellation_type::total),
-                         [](const auto& info) -> std::string {
-                           switch (info.param) {
-                             case asio::cancellation_type::terminal: return "Terminal";
-                             case asio::cancellation_type::partial: return "Partial";
-                             default: return "Total";
-                           }
-                         });
+                         faultline_test::cancellation_name);
 
 TEST(SteadyTimer, CancellationAfterTheWaitEndedIsHarmless) {
   faultline::sim_context sim;
