@@ -1,5 +1,6 @@
 // faultline - time formatting, exception descriptions, pending-operation text.
 #include <faultline/detail/format.hpp>
+#include <faultline/fault.hpp>
 #include <faultline/error.hpp>
 #include <faultline/outcome.hpp>
 #include <faultline/sim_clock.hpp>
@@ -40,6 +41,17 @@ std::string to_string(sim_clock::duration d) {
   return s;
 }
 
+const char* to_string(fault_kind k) noexcept {
+  switch (k) {
+    case fault_kind::latency: return "latency";
+    case fault_kind::error: return "error";
+    case fault_kind::exception: return "exception";
+    case fault_kind::hang: return "hang";
+    case fault_kind::cancel: return "cancel";
+  }
+  return "fault";
+}
+
 std::string to_string(sim_clock::time_point t) { return "t=" + to_string(t.time_since_epoch()); }
 
 std::string pending_operation::describe() const {
@@ -67,6 +79,7 @@ class faultline_category : public boost::system::error_category {
       case error::exception_not_representable:
         return "a scripted exception cannot be delivered through an error_code completion";
       case error::bad_release: return "a hold was released in a way that does not fit its call";
+      case error::injected_fault: return "injected fault";
     }
     return "unknown faultline error";
   }

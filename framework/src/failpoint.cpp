@@ -1,6 +1,10 @@
 // faultline - failpoint registry (arming, hits, seeded draws, hangs) and the armed path of failpoint().
 #include <faultline/failpoint.hpp>
 
+#include <faultline/detail/error_names.hpp>
+#include <faultline/detail/mix.hpp>
+#include <faultline/chaos.hpp>
+
 #include <faultline/detail/handler_work.hpp>
 #include <faultline/sim_context.hpp>
 #include <faultline/steady_timer.hpp>
@@ -28,122 +32,17 @@ namespace {
 
 namespace aerr = boost::asio::error;
 using boost::system::error_code;
-
-// -- error names --------------------------------------------------------------
-
-struct named_error {
-  std::string_view name;
-  error_code (*make)();
-};
-
-template <auto E>
-error_code make_code() {
-  return aerr::make_error_code(E);
-}
-
-// Every code asio::error names, in alphabetical order (the order the
-// "unknown error name" message lists them in).
-constexpr std::array<named_error, 43> error_names{{
-    {"access_denied", &make_code<aerr::access_denied>},
-    {"address_family_not_supported", &make_code<aerr::address_family_not_supported>},
-    {"address_in_use", &make_code<aerr::address_in_use>},
-    {"already_connected", &make_code<aerr::already_connected>},
-    {"already_open", &make_code<aerr::already_open>},
-    {"already_started", &make_code<aerr::already_started>},
-    {"bad_descriptor", &make_code<aerr::bad_descriptor>},
-    {"broken_pipe", &make_code<aerr::broken_pipe>},
-    {"connection_aborted", &make_code<aerr::connection_aborted>},
-    {"connection_refused", &make_code<aerr::connection_refused>},
-    {"connection_reset", &make_code<aerr::connection_reset>},
-    {"eof", &make_code<aerr::eof>},
-    {"fault", &make_code<aerr::fault>},
-    {"fd_set_failure", &make_code<aerr::fd_set_failure>},
-    {"host_not_found", &make_code<aerr::host_not_found>},
-    {"host_not_found_try_again", &make_code<aerr::host_not_found_try_again>},
-    {"host_unreachable", &make_code<aerr::host_unreachable>},
-    {"in_progress", &make_code<aerr::in_progress>},
-    {"interrupted", &make_code<aerr::interrupted>},
-    {"invalid_argument", &make_code<aerr::invalid_argument>},
-    {"message_size", &make_code<aerr::message_size>},
-    {"name_too_long", &make_code<aerr::name_too_long>},
-    {"network_down", &make_code<aerr::network_down>},
-    {"network_reset", &make_code<aerr::network_reset>},
-    {"network_unreachable", &make_code<aerr::network_unreachable>},
-    {"no_buffer_space", &make_code<aerr::no_buffer_space>},
-    {"no_data", &make_code<aerr::no_data>},
-    {"no_descriptors", &make_code<aerr::no_descriptors>},
-    {"no_memory", &make_code<aerr::no_memory>},
-    {"no_permission", &make_code<aerr::no_permission>},
-    {"no_protocol_option", &make_code<aerr::no_protocol_option>},
-    {"no_recovery", &make_code<aerr::no_recovery>},
-    {"no_such_device", &make_code<aerr::no_such_device>},
-    {"not_connected", &make_code<aerr::not_connected>},
-    {"not_found", &make_code<aerr::not_found>},
-    {"not_socket", &make_code<aerr::not_socket>},
-    {"operation_aborted", &make_code<aerr::operation_aborted>},
-    {"operation_not_supported", &make_code<aerr::operation_not_supported>},
-    {"service_not_found", &make_code<aerr::service_not_found>},
-    {"shut_down", &make_code<aerr::shut_down>},
-    {"socket_type_not_supported", &make_code<aerr::socket_type_not_supported>},
-    {"timed_out", &make_code<aerr::timed_out>},
-    {"try_again", &make_code<aerr::try_again>},
-}};
-// would_block is try_again on POSIX (both EAGAIN); listed apart so the
-// table above stays one entry per name.
-constexpr std::string_view would_block = "would_block";
-
-std::string error_name_list() {
-  std::string s = "an error name (";
-  for (const auto& e : error_names) {
-    s += e.name;
-    s += ", ";
-  }
-  s += would_block;
-  s += ") or a positive error number";
-  return s;
-}
-
-bool lookup_error(std::string_view arg, error_code& out) {
-  if (!arg.empty() && arg.front() >= '0' && arg.front() <= '9') {
-    out = error_code(std::atoi(std::string(arg).c_str()), boost::system::system_category());
-    return true;
-  }
-  if (arg == would_block) {
-    out = aerr::make_error_code(aerr::would_block);
-    return true;
-  }
-  for (const auto& e : error_names) {
-    if (e.name == arg) {
-      out = e.make();
-      return true;
-    }
-  }
-  return false;
-}
+using detail::error_name_list;
+using detail::fnv1a;
+using detail::lookup_error;
+using detail::splitmix64;
+using detail::unit_interval;
 
 std::string quote(std::string_view s) {
   std::string q = "\"";
   q += s;
   q += '"';
   return q;
-}
-
-// -- seeded draws ---------------------------------------------------------------
-
-std::uint64_t splitmix64(std::uint64_t x) noexcept {
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
-
-std::uint64_t fnv1a(std::string_view s) noexcept {
-  std::uint64_t h = 14695981039346656037ull;
-  for (char c : s) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 1099511628211ull;
-  }
-  return h;
 }
 
 }  // namespace
@@ -192,6 +91,7 @@ struct failpoint_registry::impl {
   };
   std::map<std::string, entry, std::less<>> entries;
   hang_base* hangs = nullptr;  // newest first
+  std::string empty;           // the message of a chaos fault
 
   // Parses `text` and resolves every error name, so that arming can no
   // longer fail. Throws failpoint_spec_error with positions into `text`.
@@ -317,37 +217,81 @@ std::string failpoint_registry::spec() const {
   return s;
 }
 
+namespace {
+void count(detail::sim_core& core, failpoint_action a) noexcept {
+  switch (a) {
+    case failpoint_action::off: break;
+    case failpoint_action::delay: core.count_fault(fault_kind::latency); break;
+    case failpoint_action::throw_exception: core.count_fault(fault_kind::exception); break;
+    case failpoint_action::error: core.count_fault(fault_kind::error); break;
+    case failpoint_action::hang: core.count_fault(fault_kind::hang); break;
+    case failpoint_action::cancel: core.count_fault(fault_kind::cancel); break;
+  }
+}
+}  // namespace
+
 detail::failpoint_decision failpoint_registry::hit(std::string_view name) {
   detail::failpoint_decision d;
   auto it = impl_->entries.find(name);
-  if (it == impl_->entries.end() || it->second.tasks.empty()) return d;
-  impl::entry& e = it->second;
-  const std::uint64_t index = e.hits++;
-  for (std::size_t i = 0; i < e.tasks.size(); ++i) {
-    armed_task& t = e.tasks[i];
-    if (t.spec.count && t.left == 0) continue;  // used up
-    const double p = t.spec.probability;
-    if (p < 100.0) {
-      // One independent draw per (seed, name, hit, task): replays exactly,
-      // and adding a failpoint elsewhere changes no other failpoint's draws.
-      std::uint64_t h = splitmix64(sim_->seed() ^ splitmix64(e.name_hash));
-      h = splitmix64(h ^ index);
-      h = splitmix64(h ^ i);
-      const double u = static_cast<double>(h >> 11) * 0x1.0p-53;  // [0, 1)
-      if (!(u * 100.0 < p)) continue;
+  if (it != impl_->entries.end() && !it->second.tasks.empty()) {
+    impl::entry& e = it->second;
+    const std::uint64_t index = e.hits++;
+    for (std::size_t i = 0; i < e.tasks.size(); ++i) {
+      armed_task& t = e.tasks[i];
+      if (t.spec.count && t.left == 0) continue;  // used up
+      const double p = t.spec.probability;
+      if (p < 100.0) {
+        // One independent draw per (seed, name, hit, task): replays exactly,
+        // and adding a failpoint elsewhere changes no other failpoint's draws.
+        std::uint64_t h = splitmix64(sim_->seed() ^ splitmix64(e.name_hash));
+        h = splitmix64(h ^ index);
+        h = splitmix64(h ^ i);
+        const double u = unit_interval(h);
+        if (!(u * 100.0 < p)) continue;
+      }
+      if (t.spec.count) --t.left;
+      d.action = t.spec.action;
+      d.name = &it->first;
+      if (d.action == failpoint_action::off) return d;
+      d.delay = t.spec.delay;
+      d.ec = t.ec;
+      d.message = &t.spec.arg;
+      if (e.subject == 0) e.subject = sim_->journal().add_subject(it->first);
+      sim_->journal().record(sim_->now(), event_kind::failpoint, e.subject, static_cast<std::int64_t>(index),
+                             t.detail);
+      count(*sim_, d.action);
+      return d;
     }
-    if (t.spec.count) --t.left;
-    d.action = t.spec.action;
-    d.name = &it->first;
-    if (d.action == failpoint_action::off) return d;
-    d.delay = t.spec.delay;
-    d.ec = t.ec;
-    d.message = &t.spec.arg;
-    if (e.subject == 0) e.subject = sim_->journal().add_subject(it->first);
-    sim_->journal().record(sim_->now(), event_kind::failpoint, e.subject, static_cast<std::int64_t>(index),
-                           t.detail);
-    return d;
   }
+  // What the test armed wins; chaos decides the hits it left alone.
+  if (sim_->chaos_active()) return chaos_hit(name);
+  return d;
+}
+
+detail::failpoint_decision failpoint_registry::chaos_hit(std::string_view name) {
+  detail::failpoint_decision d;
+  auto [it, added] = impl_->entries.try_emplace(std::string(name));
+  impl::entry& e = it->second;
+  if (added) e.name_hash = fnv1a(it->first);
+  if (e.subject == 0) e.subject = sim_->journal().add_subject(it->first);
+  const auto f = sim_->chaos().draw(name, e.subject);
+  if (!f) return d;
+  d.name = &it->first;
+  switch (f->kind) {
+    case fault_kind::latency:
+      d.action = failpoint_action::delay;
+      d.delay = f->latency;
+      break;
+    case fault_kind::error:
+      d.action = failpoint_action::error;
+      d.ec = f->error_code;
+      break;
+    case fault_kind::exception: d.action = failpoint_action::throw_exception; break;
+    case fault_kind::hang: d.action = failpoint_action::hang; break;
+    case fault_kind::cancel: d.action = failpoint_action::cancel; break;
+  }
+  d.message = &impl_->empty;
+  count(*sim_, d.action);
   return d;
 }
 

@@ -18,6 +18,23 @@ const char* to_string(call_status s) noexcept {
 
 namespace detail {
 
+void count_plan_faults(sim_core& core, int kind, bool has_latency) noexcept {
+  using k = script_step<int>::kind;
+  if (has_latency) core.count_fault(fault_kind::latency);
+  switch (static_cast<k>(kind)) {
+    case k::throws: core.count_fault(fault_kind::exception); break;
+    case k::fails: core.count_fault(fault_kind::error); break;
+    case k::hangs: core.count_fault(fault_kind::hang); break;
+    case k::cancels: core.count_fault(fault_kind::cancel); break;
+    default: break;
+  }
+}
+
+std::exception_ptr chaos_exception(const fault& f) {
+  return std::make_exception_ptr(std::runtime_error("faultline: injected fault at " + f.point + " call #" +
+                                                    std::to_string(f.call)));
+}
+
 void throw_script_misuse(const std::string& fake, const std::string& what) {
   throw std::logic_error("faultline: " + fake + ": " + what);
 }

@@ -1,6 +1,7 @@
 // faultline - faulty_stream's decisions: which fault each operation gets, counters, trace, pending list.
 #include <faultline/detail/faulty_stream_state.hpp>
 #include <faultline/detail/stream_common.hpp>
+#include <faultline/chaos.hpp>
 #include <faultline/steady_timer.hpp>
 
 #include <boost/asio/error.hpp>
@@ -76,7 +77,7 @@ void faulty_stream_state::clear() noexcept {
   eof_after_.reset();
 }
 
-fault_decision faulty_stream_state::begin(stream_direction d, std::size_t requested) {
+fault_decision faulty_stream_state::scripted(stream_direction d, std::size_t requested) {
   namespace error = boost::asio::error;
   const fault_settings& s = settings_[index(d)];
   fault_decision r;
@@ -133,6 +134,40 @@ fault_decision faulty_stream_state::begin(stream_direction d, std::size_t reques
                                     bytes_text(n) + " for " + duration_text(t) + at_op);
     }
   }
+  return r;
+}
+
+fault_decision faulty_stream_state::begin(stream_direction d, std::size_t requested) {
+  fault_decision r = scripted(d, requested);
+  sim_core* c = core();
+  if (!c) return r;
+  // Chaos decides the operations the test's settings left alone; the stream
+  // is one injection point, named as in the trace ("faulty_stream#1").
+  if (c->chaos_active() && r.what == fault_decision::action::pass) {
+    if (const auto f = c->chaos().draw(name_, subject_)) {
+      switch (f->kind) {
+        case fault_kind::latency: r.delay_ns += f->latency.count(); break;
+        case fault_kind::error:
+        case fault_kind::exception:
+          r.what = fault_decision::action::fail;
+          r.ec = f->error_code ? f->error_code : make_error_code(error::injected_fault);
+          break;
+        case fault_kind::hang: r.what = fault_decision::action::stall; break;
+        case fault_kind::cancel:
+          r.what = fault_decision::action::fail;
+          r.ec = boost::asio::error::operation_aborted;
+          break;
+      }
+    }
+  }
+  switch (r.what) {
+    case fault_decision::action::fail:
+      c->count_fault(r.ec == boost::asio::error::operation_aborted ? fault_kind::cancel : fault_kind::error);
+      break;
+    case fault_decision::action::stall: c->count_fault(fault_kind::hang); break;
+    case fault_decision::action::pass: break;
+  }
+  if (r.delay_ns > 0) c->count_fault(fault_kind::latency);
   return r;
 }
 

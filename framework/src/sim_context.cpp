@@ -41,6 +41,13 @@ std::vector<sim_context*> sim_context::alive_on_this_thread() {
   return {out.rbegin(), out.rend()};
 }
 
+sim_totals& sim_context::thread_totals() noexcept {
+  thread_local sim_totals totals;
+  return totals;
+}
+
+sim_totals totals_on_this_thread() noexcept { return sim_context::thread_totals(); }
+
 sim_context::sim_context(const sim_options& options) : core_(*this, options) {
   prev_alive_ = alive_tail;
   if (alive_tail) alive_tail->next_alive_ = this;
@@ -54,6 +61,11 @@ sim_context::sim_context(const sim_options& options) : core_(*this, options) {
 }
 
 sim_context::~sim_context() {
+  // Summed per thread for reporters (FAULTLINE_REPORT): a sim's last word.
+  auto& totals = thread_totals();
+  ++totals.sims;
+  totals.virtual_time += now().time_since_epoch();
+  totals.faults += core_.faults();
   if (next_alive_)
     next_alive_->prev_alive_ = prev_alive_;
   else if (alive_tail == this)

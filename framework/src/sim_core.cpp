@@ -1,5 +1,7 @@
 // faultline - the sim's scheduler loop, timer heap and registry.
 #include <faultline/detail/sim_core.hpp>
+#include <faultline/chaos.hpp>
+#include <faultline/detail/mix.hpp>
 #include <faultline/detail/task_state.hpp>
 #include <faultline/failpoint.hpp>
 #include <faultline/sim_context.hpp>
@@ -75,6 +77,7 @@ sim_core::sim_core(sim_context& ctx, const sim_options& options)
       step_limit_(options.step_limit),
       seed_(options.seed),
       horizon_(options.horizon.count()),
+      perturb_(options.perturb),
       owner_(std::this_thread::get_id()),
       trace_(options.trace_capacity) {
   if (options.step_limit == 0)
@@ -86,12 +89,33 @@ sim_core::sim_core(sim_context& ctx, const sim_options& options)
   trace_.add_subject("sim");  // subject 0: the sim itself
   // The sim's own failpoints, armed from FAULTLINE_FAILPOINTS (throws
   // failpoint_spec_error when that is malformed).
+  chaos_ = std::make_unique<faultline::chaos_engine>(*this);
   failpoints_ = make_failpoint_registry(*this);
 }
 
 sim_core::~sim_core() = default;
 
 // -- queue --------------------------------------------------------------------
+
+ready_op* sim_core::pop_perturbed() noexcept {
+  // Everything queued is ready at this instant; any order among it is one
+  // the program could see. Draw which runs next from (seed, draw number).
+  std::size_t n = 0;
+  for (ready_op* p = head_; p; p = p->next_) ++n;
+  std::size_t k = static_cast<std::size_t>(splitmix64(seed_ ^ splitmix64(++perturb_draws_)) % n);
+  ready_op* prev = nullptr;
+  ready_op* op = head_;
+  while (k-- > 0) {
+    prev = op;
+    op = op->next_;
+  }
+  if (prev)
+    prev->next_ = op->next_;
+  else
+    head_ = op->next_;
+  if (tail_ == op) tail_ = prev;
+  return op;
+}
 
 void sim_core::post_slow(ready_op* op) {
   if (std::this_thread::get_id() == owner_) {

@@ -74,6 +74,9 @@ enum class error {
   exception_not_representable,
   /// A hold was released in a way that does not fit its call.
   bad_release,
+  /// A fault injected by a chaos plan or schedule (the default error code
+  /// of `fault_rates`).
+  injected_fault,
 };
 
 const boost::system::error_category& error_category() noexcept;

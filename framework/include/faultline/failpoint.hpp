@@ -43,7 +43,7 @@ namespace detail {
 // out by the slow path of `failpoint()`.
 struct failpoint_decision {
   failpoint_action action = failpoint_action::off;
-  std::chrono::milliseconds delay{};
+  sim_clock::duration delay{};
   boost::system::error_code ec;
   const std::string* message = nullptr;  // `throw`: the spec's message
   const std::string* name = nullptr;     // owned by the registry, outlives the hit
@@ -137,6 +137,7 @@ class failpoint_registry final : public detail::sim_object {
   bool any_armed() const noexcept { return armed_ != 0; }
 
   /// For `failpoint()`: counts the hit, draws, journals, and says what to do.
+  /// Hits that nothing armed decides go to the sim's chaos engine, if active.
   detail::failpoint_decision hit(std::string_view name);
 
   // -- hanging operations, for failpoint()'s slow path ---------------------------
@@ -151,6 +152,8 @@ class failpoint_registry final : public detail::sim_object {
  private:
   friend std::unique_ptr<failpoint_registry> detail::make_failpoint_registry(detail::sim_core& core);
   explicit failpoint_registry(detail::sim_core& core);
+
+  detail::failpoint_decision chaos_hit(std::string_view name);
 
   struct impl;
   std::size_t armed_ = 0;
@@ -167,7 +170,7 @@ namespace detail {
 /// branches on it. False outside a sim, and in a sim where nothing is armed.
 inline bool failpoint_armed() noexcept {
   const sim_core* c = tls_current_core;
-  return c != nullptr && c->failpoints().any_armed();
+  return c != nullptr && (c->failpoints().any_armed() || c->chaos_active());
 }
 
 /// The armed path: looks `name` up in the running sim and does what its

@@ -1,6 +1,7 @@
 // faultline - async_fake: a scripted test double whose calls are awaited.
 #pragma once
 
+#include <faultline/chaos.hpp>
 #include <faultline/detail/fake_core.hpp>
 #include <faultline/detail/format.hpp>
 #include <faultline/detail/handler_work.hpp>

@@ -1,7 +1,9 @@
 // faultline - everything in the core library, in one include.
 #pragma once
 
+#include <faultline/chaos.hpp>
 #include <faultline/error.hpp>
+#include <faultline/fault.hpp>
 #include <faultline/failpoint.hpp>
 #include <faultline/fake.hpp>
 #include <faultline/faulty_stream.hpp>
@@ -12,4 +14,5 @@
 #include <faultline/sim_context.hpp>
 #include <faultline/steady_clock.hpp>
 #include <faultline/steady_timer.hpp>
+#include <faultline/sweep.hpp>
 #include <faultline/trace.hpp>

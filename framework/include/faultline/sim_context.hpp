@@ -39,6 +39,10 @@ struct sim_options {
   /// Seeds every random decision made in this sim (failpoint probabilities,
   /// chaos plans): the same seed gives the same run.
   std::uint64_t seed = 0;
+  /// Schedule perturbation: handlers ready at the same virtual instant run in
+  /// an order drawn from `seed` instead of FIFO, to find ordering bugs. The
+  /// same seed gives the same order.
+  bool perturb = false;
 };
 
 template <class T>
@@ -165,6 +169,10 @@ class sim_context : public asio::execution_context {
   faultline::trace& trace() noexcept { return core_.journal(); }
   const faultline::trace& trace() const noexcept { return core_.journal(); }
 
+  /// How many faults of each kind this sim injected so far (scripted steps
+  /// of doubles, failpoint actions, stream faults, chaos decisions).
+  const fault_counts& faults() const noexcept { return core_.faults(); }
+
   /// The sim running on the calling thread, or null outside any sim's handler.
   static sim_context* current() noexcept;
 
@@ -174,6 +182,7 @@ class sim_context : public asio::execution_context {
 
   /// For faultline's own layers.
   detail::sim_core& core() noexcept { return core_; }
+  static sim_totals& thread_totals() noexcept;
 
  private:
   sim_context* prev_alive_ = nullptr;  // per-thread list of live sims

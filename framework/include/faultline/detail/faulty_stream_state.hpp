@@ -79,6 +79,7 @@ class faulty_stream_state final : public sim_object {
 
  private:
   static std::size_t index(stream_direction d) noexcept { return static_cast<std::size_t>(d); }
+  fault_decision scripted(stream_direction d, std::size_t requested);
   std::int64_t now() const noexcept;
   void record(event_kind kind, std::string text) noexcept;
 

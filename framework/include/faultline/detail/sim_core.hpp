@@ -2,6 +2,7 @@
 #pragma once
 
 #include <faultline/error.hpp>
+#include <faultline/fault.hpp>
 #include <faultline/sim_clock.hpp>
 #include <faultline/trace.hpp>
 
@@ -20,6 +21,7 @@ namespace faultline {
 class sim_context;
 struct sim_options;
 class failpoint_registry;  // failpoint.hpp: the sim's failpoints
+class chaos_engine;        // chaos.hpp: the sim's chaos decisions
 }  // namespace faultline
 
 namespace faultline::detail {
@@ -123,6 +125,16 @@ class sim_core {
   const faultline::trace& journal() const noexcept { return trace_; }
   /// The sim's failpoints (failpoint.hpp); never null while the sim lives.
   faultline::failpoint_registry& failpoints() const noexcept { return *failpoints_; }
+  /// The sim's chaos engine (chaos.hpp); never null while the sim lives.
+  faultline::chaos_engine& chaos() const noexcept { return *chaos_; }
+  /// True while the chaos engine wants to see calls: the one thing an
+  /// injection point reads when chaos is off.
+  bool chaos_active() const noexcept { return chaos_active_; }
+  void set_chaos_active(bool on) noexcept { chaos_active_ = on; }
+
+  /// Counts an injected fault, for `sim_context::faults()` and the totals.
+  void count_fault(fault_kind k) noexcept { faults_.add(k); }
+  const fault_counts& faults() const noexcept { return faults_; }
 
   bool running_in_this_thread() const noexcept { return tls_current_core == this; }
 
@@ -199,6 +211,8 @@ class sim_core {
     tail_ = op;
   }
   ready_op* pop_ready() noexcept {
+    if (perturb_ && head_ && head_->next_) [[unlikely]]
+      return pop_perturbed();
     ready_op* op = head_;
     if (op) {
       head_ = op->next_;
@@ -206,6 +220,7 @@ class sim_core {
     }
     return op;
   }
+  ready_op* pop_perturbed() noexcept;
   void post_slow(ready_op* op);
   bool take_foreign();
   void enter(const char* caller);
@@ -243,6 +258,10 @@ class sim_core {
   std::uint64_t step_limit_;
   std::uint64_t seed_;
   std::int64_t horizon_;
+  bool perturb_ = false;
+  bool chaos_active_ = false;
+  std::uint64_t perturb_draws_ = 0;
+  fault_counts faults_;
   sim_object* objects_head_ = nullptr;
   sim_object* objects_tail_ = nullptr;
   bool shutting_down_ = false;
@@ -255,6 +274,7 @@ class sim_core {
   ready_op* foreign_head_ = nullptr;
   ready_op* foreign_tail_ = nullptr;
 
+  std::unique_ptr<faultline::chaos_engine> chaos_;
   // Last, so it goes first: it is linked into the registry above.
   std::unique_ptr<faultline::failpoint_registry> failpoints_;
 };

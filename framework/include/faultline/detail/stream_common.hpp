@@ -1,6 +1,8 @@
 // faultline - what memory_stream and faulty_stream share: per-sim stream names, error names.
 #pragma once
 
+#include <faultline/detail/error_names.hpp>
+
 #include <boost/system/error_code.hpp>
 
 #include <string>
@@ -13,9 +15,5 @@ class sim_core;
 /// a service of the sim_context), never per process, so that the same test
 /// gives the same trace however many tests ran before it.
 std::string next_stream_name(sim_core& core, const char* prefix);
-
-/// The short name a trace prints for an error: "connection_reset", "eof",
-/// "operation_aborted"; "<category>:<value>" for codes it does not know.
-std::string error_name(const boost::system::error_code& ec);
 
 }  // namespace faultline::detail

@@ -7,6 +7,9 @@ namespace faultline {
 namespace detail {
 
 [[noreturn]] void throw_script_misuse(const std::string& fake, const std::string& what);
+/// Counts the faults a call's plan injects (its latency, its action).
+void count_plan_faults(sim_core& core, int kind, bool has_latency) noexcept;
+std::exception_ptr chaos_exception(const fault& f);
 std::string describe_step_common(const char* verb, sim_clock::duration latency, const std::string& value_text,
                                  std::size_t used, std::size_t times, bool forever);
 const char* step_verb(int kind) noexcept;
@@ -343,6 +346,30 @@ class call_op final : public typed_call<R, Args...> {
   boost::asio::cancellation_slot slot_;
 };
 
+/// Lets the sim's chaos engine change a call's plan: the script step is
+/// used up either way, so faults never shift which step serves later calls.
+template <class R, class... Args>
+void apply_chaos(sim_core& core, const std::string& point, std::uint32_t subject, call_plan<R, Args...>& plan) {
+  using kind = typename script_step<R, Args...>::kind;
+  auto f = core.chaos().draw(point, subject);
+  // An unscripted call is the test's mistake: chaos must not hide it.
+  if (!f || plan.what == kind::none) return;
+  switch (f->kind) {
+    case fault_kind::latency: plan.latency += f->latency; return;
+    case fault_kind::error:
+      plan.what = kind::fails;
+      plan.ec = f->error_code;
+      break;
+    case fault_kind::exception:
+      plan.what = kind::throws;
+      plan.exception = chaos_exception(*f);
+      return;
+    case fault_kind::hang: plan.what = kind::hangs; break;
+    case fault_kind::cancel: plan.what = kind::cancels; break;
+  }
+  plan.value.reset();
+}
+
 /// Starts `op` as `plan` says, from now: queued at once, in the heap for its
 /// latency, or hanging until cancelled.
 template <class R, class... Args>
@@ -636,6 +663,9 @@ auto async_fake<R(Args...)>::initiate(std::tuple<std::decay_t<Args>...> args, To
       return;
     }
     op->plan = state->choose(rec.args, rec.text);
+    if (core.chaos_active()) [[unlikely]]
+      detail::apply_chaos(core, state->name(), subject, op->plan);
+    detail::count_plan_faults(core, static_cast<int>(op->plan.what), op->plan.latency.count() > 0);
     detail::start_call(core, *state, op);
   };
   return asio::async_initiate<Token, signature>(init, token, state_, std::move(args));

@@ -1,0 +1,237 @@
+// faultline - chaos plans, fault schedules and the per-sim engine that draws faults at injection points.
+#pragma once
+
+#include <faultline/error.hpp>
+#include <faultline/fault.hpp>
+#include <faultline/sim_clock.hpp>
+
+#include <boost/system/error_code.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace faultline {
+
+class sim_context;
+namespace detail {
+class sim_core;
+}
+
+/// Extra latency a chaos plan adds to calls: with `probability`, a delay
+/// drawn from a shape. `spikes(p, d)` is `fixed(d, p)`: rare, large delays.
+struct latency_dist {
+  enum class shape : std::uint8_t { none, fixed, uniform, exponential };
+  shape kind = shape::none;
+  double probability = 1.0;      ///< chance that a call gets extra latency, in [0, 1]
+  sim_clock::duration a{};       ///< fixed: the delay; uniform: the low end; exponential: the mean
+  sim_clock::duration b{};       ///< uniform: the high end; exponential: a cap (0 = none)
+
+  static latency_dist none() { return {}; }
+  static latency_dist fixed(sim_clock::duration d, double p = 1.0) { return {shape::fixed, p, d, {}}; }
+  static latency_dist uniform(sim_clock::duration lo, sim_clock::duration hi, double p = 1.0) {
+    return {shape::uniform, p, lo, hi};
+  }
+  static latency_dist exponential(sim_clock::duration mean, double p = 1.0, sim_clock::duration cap = {}) {
+    return {shape::exponential, p, mean, cap};
+  }
+  static latency_dist spikes(double p, sim_clock::duration d) { return fixed(d, p); }
+};
+
+/// Fault rates of one injection point: each call fails with an error code
+/// with probability `error`, hangs with `hang`, completes cancelled with
+/// `cancel` (summing to at most 1); otherwise it may get extra latency.
+/// Built by chaining: `fault_rates().error(0.2).hang(0.05).latency(latency_dist::uniform(0ms, 500ms))`.
+class fault_rates {
+ public:
+  /// Calls fail with `code` (default `faultline::error::injected_fault`;
+  /// give the code the callers handle, such as `asio::error::timed_out`).
+  fault_rates& error(double p, boost::system::error_code code = make_error_code(faultline::error::injected_fault)) {
+    error_ = p;
+    code_ = code;
+    return *this;
+  }
+  fault_rates& hang(double p) {
+    hang_ = p;
+    return *this;
+  }
+  fault_rates& cancel(double p) {
+    cancel_ = p;
+    return *this;
+  }
+  fault_rates& latency(latency_dist d) {
+    latency_ = d;
+    return *this;
+  }
+
+  double error_rate() const noexcept { return error_; }
+  double hang_rate() const noexcept { return hang_; }
+  double cancel_rate() const noexcept { return cancel_; }
+  const latency_dist& latency() const noexcept { return latency_; }
+  const boost::system::error_code& error_code() const noexcept { return code_; }
+
+ private:
+  double error_ = 0.0;
+  double hang_ = 0.0;
+  double cancel_ = 0.0;
+  latency_dist latency_;
+  boost::system::error_code code_ = make_error_code(faultline::error::injected_fault);
+};
+
+/// Which faults a chaos run injects where: rates per named injection point
+/// (a double's name, a failpoint's name) and defaults for every other point.
+///
+/// **Example**:
+/// ```
+/// using faultline::fault_rates, faultline::latency_dist;
+/// auto plan = faultline::chaos_plan()
+///     .point("fetch", fault_rates().error(0.2).hang(0.05).latency(latency_dist::uniform(0ms, 500ms)))
+///     .point("db.commit", fault_rates().error(0.1, asio::error::timed_out));
+/// // every point not named: no faults (the default fault_rates)
+/// ```
+class chaos_plan {
+ public:
+  chaos_plan() = default;
+  /// A plan whose every point has `defaults`.
+  explicit chaos_plan(fault_rates defaults) : defaults_(std::move(defaults)) {}
+
+  /// Sets the rates of the point named exactly `name`. Throws
+  /// `std::invalid_argument` naming the point when a rate is outside [0, 1]
+  /// or error + hang + cancel exceeds 1.
+  chaos_plan& point(std::string name, fault_rates rates);
+  /// Sets the rates of every point not named by `point`.
+  chaos_plan& otherwise(fault_rates rates);
+
+  const fault_rates& rates(std::string_view point) const;
+  const std::map<std::string, fault_rates, std::less<>>& points() const noexcept { return points_; }
+  const fault_rates& defaults() const noexcept { return defaults_; }
+
+ private:
+  fault_rates defaults_;
+  std::map<std::string, fault_rates, std::less<>> points_;
+};
+
+/// One injected fault: at the `call`-th (0-based) call of `point`, do `kind`.
+struct fault {
+  std::string point;
+  std::uint64_t call = 0;
+  fault_kind kind = fault_kind::error;
+  sim_clock::duration latency{};            ///< kind latency: how much is added
+  boost::system::error_code error_code;     ///< kind error: the code (default injected_fault)
+
+  /// `fetch#3=error`, `db.commit#0=latency(250ms)`, `fetch#1=error(timed_out)`.
+  std::string to_string() const;
+  friend bool operator==(const fault& a, const fault& b) noexcept;
+};
+
+/// Thrown by `fault_schedule::parse` for a malformed schedule; `what()`
+/// names the offending text and the expected form.
+class schedule_error : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+/// A fault schedule: exactly which faults a run injects, at which call of
+/// which point. A chaos run's decision log is one; replaying it (the
+/// `FAULTLINE_SCHEDULE` environment variable, or `chaos_engine::replay`)
+/// injects those faults and nothing else, so the run repeats exactly.
+///
+/// Printed compactly, in the order the faults were injected:
+/// `fetch#0=hang;fetch#2=error(timed_out);db.commit#1=latency(250ms)`
+/// (the empty string is the fault-free schedule).
+class fault_schedule {
+ public:
+  fault_schedule() = default;
+  explicit fault_schedule(std::vector<fault> faults) : faults_(std::move(faults)) {}
+
+  /// Parses `to_string()`'s form. Kinds: `error`, `error(name)` (an
+  /// `asio::error` name such as `timed_out`, or a number), `hang`, `cancel`,
+  /// `latency(<n>ms|us|ns|s)`. Throws `schedule_error`.
+  static fault_schedule parse(std::string_view text);
+
+  std::string to_string() const;
+  const std::vector<fault>& faults() const noexcept { return faults_; }
+  std::vector<fault>& faults() noexcept { return faults_; }
+  std::size_t size() const noexcept { return faults_.size(); }
+  bool empty() const noexcept { return faults_.empty(); }
+  /// The fault for the `call`-th call of `point`, if any.
+  const fault* find(std::string_view point, std::uint64_t call) const noexcept;
+
+  friend bool operator==(const fault_schedule& a, const fault_schedule& b) noexcept { return a.faults_ == b.faults_; }
+
+ private:
+  std::vector<fault> faults_;
+};
+
+/// What the calls of one injection point saw in a run or a sweep.
+struct point_coverage {
+  std::uint64_t calls = 0;  ///< calls made (every run of a sweep, summed)
+  fault_counts injected;    ///< faults chaos injected there, by kind
+};
+
+/// The chaos side of one sim: draws a fault (or none) for each call of each
+/// injection point, from a seeded plan or an exact schedule, and logs what it
+/// injected. Doubles (`async_fake`, by their name) and failpoints (by theirs)
+/// ask it on every call while it is active.
+///
+/// Each seeded decision depends only on (the sim's seed, the point's name,
+/// the call's index at that point): a schedule replays exactly, and a call
+/// added at one point shifts no other point's faults.
+///
+/// What a decision does to a double's call: `error` completes it with the
+/// error code (after the scripted latency), `hang` makes it hang until
+/// cancelled, `cancel` completes it as cancelled, `latency` adds to the
+/// scripted latency. The script step is used up either way. At a failpoint:
+/// `error` throws `system_error`, `hang` hangs, `cancel` throws
+/// `operation_aborted`, `latency` sleeps. Each injected fault is journaled in
+/// the trace as `chaos: ...`.
+///
+/// Thread safety: belongs to its sim's thread, like the sim.
+class chaos_engine {
+ public:
+  explicit chaos_engine(detail::sim_core& core);
+  ~chaos_engine();
+  chaos_engine(const chaos_engine&) = delete;
+  chaos_engine& operator=(const chaos_engine&) = delete;
+
+  /// Draws faults from `plan`, seeded by the sim's seed (`sim_options::seed`).
+  void use(chaos_plan plan);
+  /// Injects exactly `schedule`'s faults, nothing else.
+  void replay(fault_schedule schedule);
+  /// Injects nothing; calls are still counted while `record` is true (an
+  /// exhaustive sweep's fault-free run learns the call counts so).
+  void off(bool record = false);
+  bool active() const noexcept { return mode_ != mode::off || recording_; }
+
+  /// Faults injected so far, in order: the run's schedule.
+  const fault_schedule& injected() const noexcept { return log_; }
+  /// Calls and injected faults per point seen so far, in name order.
+  const std::map<std::string, point_coverage, std::less<>>& coverage() const noexcept { return coverage_; }
+
+  /// For injection points: counts a call of `point` and says what to inject
+  /// (nothing when empty). Records the fault in the log and the trace.
+  std::optional<fault> draw(std::string_view point, std::uint32_t trace_subject);
+
+ private:
+  enum class mode : std::uint8_t { off, seeded, scripted };
+  std::optional<fault> decide(std::string_view point, std::uint64_t call);
+
+  detail::sim_core* core_;
+  mode mode_ = mode::off;
+  bool recording_ = false;
+  chaos_plan plan_;
+  fault_schedule schedule_;
+  fault_schedule log_;
+  std::map<std::string, point_coverage, std::less<>> coverage_;
+};
+
+/// The chaos engine of `sim`.
+chaos_engine& chaos(sim_context& sim) noexcept;
+
+}  // namespace faultline
