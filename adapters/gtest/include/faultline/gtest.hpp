@@ -3,6 +3,7 @@
 
 #include <faultline/faultline.hpp>
 #include <faultline/gtest/actions.hpp>
+#include <faultline/gtest/chaos.hpp>
 #include <faultline/gtest/fixture.hpp>
 #include <faultline/gtest/listener.hpp>
 #include <faultline/gtest/matchers.hpp>

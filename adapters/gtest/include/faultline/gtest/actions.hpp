@@ -1,6 +1,7 @@
 // faultline - gMock actions for mock methods returning asio::awaitable<T>, in virtual time.
 #pragma once
 
+#include <faultline/chaos.hpp>
 #include <faultline/sim_clock.hpp>
 #include <faultline/steady_clock.hpp>
 #include <faultline/steady_timer.hpp>
@@ -16,6 +17,7 @@
 
 #include <chrono>
 #include <exception>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -113,6 +115,28 @@ asio::awaitable<T, E> hang() {
   throw boost::system::system_error(asio::error::operation_aborted, "faultline::testing::Hang");
 }
 
+/// The running sim's chaos decision for a call at `point` (none outside a
+/// sim or while its chaos engine is off); journaled and counted like a
+/// double's.
+std::optional<fault> draw_chaos(const std::string& point);
+[[noreturn]] void throw_chaos_fault(const fault& f);
+
+// Draws at the moment the caller awaits the result, which in
+// `co_await mock.f(...)` is the moment of the call.
+template <class T, class E, class V>
+asio::awaitable<T, E> chaos_return(std::string point, sim_clock::duration d, V v) {
+  const std::optional<fault> f = draw_chaos(point);
+  if (f && f->kind == fault_kind::hang) co_return co_await hang<T, E>();
+  sim_clock::duration wait = d;
+  if (f && f->kind == fault_kind::latency) wait += f->latency;
+  if (wait.count() > 0) co_await sleep_on<E>(wait);
+  if (f && f->kind != fault_kind::latency) throw_chaos_fault(*f);
+  if constexpr (std::is_void_v<T>)
+    co_return;
+  else
+    co_return T(std::move(v));
+}
+
 template <class T, class E>
 asio::awaitable<T, E> missing_action(std::string message) {
   (void)co_await asio::this_coro::executor;  // makes this a coroutine: nothing happens until awaited
@@ -177,6 +201,33 @@ struct throw_maker {
   template <class T, class E>
   asio::awaitable<T, E> make_once() && {
     return throw_after<T, E>(d, std::move(e));
+  }
+};
+
+template <class V>
+struct chaos_maker {
+  std::string point;
+  sim_clock::duration d;
+  V v;
+
+  template <class T, class E>
+  asio::awaitable<T, E> make() const {
+    if constexpr (std::is_void_v<T>) {
+      static_assert(std::is_same_v<V, no_value>, "faultline: the mock returns asio::awaitable<void>: give no value");
+      return chaos_return<T, E>(point, d, no_value{});
+    } else {
+      static_assert(!std::is_same_v<V, no_value>, "faultline: the mock returns asio::awaitable<T>: give a value");
+      static_assert(std::is_copy_constructible_v<V>,
+                    "faultline: this action holds a move-only value and can serve one call only: use it with WillOnce");
+      return chaos_return<T, E>(point, d, v);
+    }
+  }
+  template <class T, class E>
+  asio::awaitable<T, E> make_once() && {
+    if constexpr (std::is_void_v<T>)
+      return make<T, E>();
+    else
+      return chaos_return<T, E>(std::move(point), d, std::move(v));
   }
 };
 
@@ -297,6 +348,34 @@ awaitable_action<detail::throw_maker> CancelAfter(std::chrono::duration<Rep, Per
   return awaitable_action<detail::throw_maker>(
       {detail::latency("CancelAfter", latency),
        std::make_exception_ptr(boost::system::system_error(asio::error::operation_aborted))});
+}
+
+/// Lets the running sim's chaos engine decide the call, as it decides a
+/// double's: each call is the next call of injection point `point`. No fault:
+/// completes with `value` after `latency`. Otherwise, as drawn from the
+/// plan (or replayed from a schedule): `error` throws
+/// `system_error(code)` after `latency`, `latency` adds to it, `hang` waits
+/// for cancellation, `cancel` throws `operation_aborted` after `latency`.
+/// Outside a sim, or with chaos off, it is `ReturnAfter(latency, value)`.
+///
+/// **Example**:
+/// ```
+/// ON_CALL(db, commit(_)).WillByDefault(ChaosReturnAfter("db.commit", 5ms, true));
+/// ```
+template <class Rep, class Period, class V>
+awaitable_action<detail::chaos_maker<std::decay_t<V>>> ChaosReturnAfter(std::string point,
+                                                                      std::chrono::duration<Rep, Period> latency,
+                                                                      V&& value) {
+  return awaitable_action<detail::chaos_maker<std::decay_t<V>>>(
+      {std::move(point), detail::latency("ChaosReturnAfter", latency), std::forward<V>(value)});
+}
+
+/// `ChaosReturnAfter` for mocks returning `awaitable<void>`.
+template <class Rep, class Period>
+awaitable_action<detail::chaos_maker<detail::no_value>> ChaosReturnAfter(std::string point,
+                                                                         std::chrono::duration<Rep, Period> latency) {
+  return awaitable_action<detail::chaos_maker<detail::no_value>>(
+      {std::move(point), detail::latency("ChaosReturnAfter", latency), {}});
 }
 
 /// Never completes by itself: only cancellation of the awaiting coroutine (a

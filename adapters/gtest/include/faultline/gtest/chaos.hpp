@@ -1,0 +1,148 @@
+// faultline - chaos sweeps as GoogleTest tests: FAULTLINE_CHAOS_TEST, FAULTLINE_FAULT_SWEEP_TEST.
+#pragma once
+
+#include <faultline/gtest/fixture.hpp>
+
+#include <faultline/chaos.hpp>
+#include <faultline/sim_context.hpp>
+#include <faultline/sweep.hpp>
+
+#include <gtest/gtest.h>
+#include <boost/asio/awaitable.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace faultline::testing {
+
+/// How a chaos test runs, from the environment (each unset variable keeps
+/// the default):
+/// - `FAULTLINE_SEEDS=<n>`: seeds per sweep (default 100);
+/// - `FAULTLINE_SEED=<n>`: run only seed n, failures reported as they happen;
+/// - `FAULTLINE_SCHEDULE=<schedule>`: run once injecting exactly this fault
+///   schedule (with `FAULTLINE_SEED`, the sim's seed for that run);
+/// - `FAULTLINE_SEED_LOG=<file>`: append `<test> seed <n>` before each run;
+/// - `FAULTLINE_PERTURB=1`: also shuffle same-instant handlers by seed.
+/// A malformed value fails the test, naming the variable and the fix.
+struct chaos_env {
+  std::uint64_t seeds = 100;
+  std::optional<std::uint64_t> seed;
+  std::optional<std::string> schedule;
+  std::string seed_log;
+  bool perturb = false;
+  std::string error;  ///< non-empty: what is wrong with the environment
+
+  static chaos_env from_environment();
+};
+
+/// A plan alone, or full sweep options, as the third argument of
+/// FAULTLINE_CHAOS_TEST.
+inline sweep_options chaos_test_options(sweep_options o) { return o; }
+inline sweep_options chaos_test_options(chaos_plan p) {
+  sweep_options o;
+  o.plan = std::move(p);
+  return o;
+}
+
+/// The fixture behind FAULTLINE_CHAOS_TEST and FAULTLINE_FAULT_SWEEP_TEST:
+/// the body runs once per seed (or per single fault), each time on a fresh
+/// sim reachable as `sim()`. A run fails when the body records a GoogleTest
+/// failure, throws, stalls, or leaves operations pending or failures
+/// unobserved (the teardown checks of `sim_test`, but script steps left
+/// unused are fine: faults cut scenarios short).
+///
+/// On the first failing seed it prints the seed and its schedule, checks
+/// that the seed replays (determinism), minimises the schedule, replays the
+/// minimal schedule with GoogleTest's reporting on (so the failure and the
+/// timeline appear as usual), and prints the command that replays it. Seed
+/// and schedules go to the XML report through `RecordProperty`.
+///
+/// Sharding: when `GTEST_TOTAL_SHARDS` is set, the test is registered once
+/// per shard (`Name/shard0`, `Name/shard1`, ...); copy k runs the seeds
+/// whose offset is k modulo the count, so GoogleTest's own sharding gives
+/// each shard one copy and each seed runs exactly once across shards.
+///
+/// Thread safety: as any GoogleTest test.
+class chaos_test : public ::testing::Test {
+ public:
+  /// The sim of the current run.
+  sim_context& sim();
+
+  /// Copy `index` of `count` (sharding); set by the registration.
+  void set_slice(std::uint64_t index, std::uint64_t count) noexcept {
+    slice_index_ = index;
+    slice_count_ = count;
+  }
+
+ protected:
+  using body_fn = std::function<asio::awaitable<void>()>;
+  /// FAULTLINE_CHAOS_TEST's TestBody: a seeded sweep.
+  void run_chaos(sweep_options options, body_fn body);
+  /// FAULTLINE_FAULT_SWEEP_TEST's TestBody: an exhaustive single-fault sweep.
+  void run_single_faults(single_fault_options options, body_fn body);
+
+ private:
+  // One run of the body on `s`; failures are GoogleTest's, or thrown.
+  void run_body(sim_context& s, const body_fn& body);
+  chaos_scenario intercepted(const body_fn& body);
+  void replay_reporting(const sweep_options& o, const fault_schedule& s, std::uint64_t seed, const body_fn& body);
+  std::string replay_command(const fault_schedule& s, std::uint64_t seed) const;
+
+  sim_context* sim_ = nullptr;
+  std::uint64_t slice_index_ = 0;
+  std::uint64_t slice_count_ = 1;
+};
+
+/// Registers a chaos test `suite.name` (or one copy per shard) whose body
+/// `make()` creates; used by the macros.
+void register_chaos_test(const char* suite, const char* name, const char* file, int line,
+                         std::function<chaos_test*()> make);
+
+}  // namespace faultline::testing
+
+#define FAULTLINE_CHAOS_CLASS_NAME_(suite, name) suite##_##name##_FaultlineChaosTest
+
+/// A chaos sweep as a GoogleTest test. The body is a coroutine run once per
+/// seed on a fresh sim (`sim()`), with chaos drawing faults from `plan` (a
+/// `faultline::chaos_plan` or `faultline::sweep_options`) at every double,
+/// failpoint and stream it reaches; it sets up its doubles and checks its
+/// invariants with EXPECT_* / CO_ASSERT_*.
+///
+/// **Example**:
+/// ```
+/// FAULTLINE_CHAOS_TEST(RetryChaos, AnswersWhenAnAttemptSucceeds,
+///                      faultline::chaos_plan().point("fetch", faultline::fault_rates().error(0.3))) {
+///   faultline::async_fake<std::string(std::string)> fetch(sim(), "fetch");
+///   fetch.on_call().after(10ms).returns("ok").repeatedly();
+///   auto r = co_await capture(fetch_with_retry(fetch, "/a"));
+///   if (count_failed(fetch) < 4) EXPECT_THAT(r, Returned("ok"));
+/// }
+/// ```
+#define FAULTLINE_CHAOS_TEST(suite, name, plan) \
+  FAULTLINE_CHAOS_TEST_IMPL_(suite, name, run_chaos(::faultline::testing::chaos_test_options(plan), body))
+
+/// An exhaustive single-fault sweep as a GoogleTest test (Beast's
+/// fail_count, generalised): the body runs fault-free once, then once per
+/// (injection point, call, fault kind) with exactly that fault; the first
+/// failing run is reported with its one-fault schedule and replay command.
+#define FAULTLINE_FAULT_SWEEP_TEST(suite, name) \
+  FAULTLINE_CHAOS_TEST_IMPL_(suite, name, run_single_faults(::faultline::single_fault_options{}, body))
+
+#define FAULTLINE_CHAOS_TEST_IMPL_(suite, name, run_call)                                                 \
+  class FAULTLINE_CHAOS_CLASS_NAME_(suite, name) final : public ::faultline::testing::chaos_test {        \
+   private:                                                                                               \
+    void TestBody() override {                                                                            \
+      body_fn body = [this] { return faultline_chaos_body_(); };                                          \
+      this->run_call;                                                                                     \
+    }                                                                                                     \
+    ::boost::asio::awaitable<void> faultline_chaos_body_();                                               \
+    static const bool faultline_registered_;                                                              \
+  };                                                                                                      \
+  const bool FAULTLINE_CHAOS_CLASS_NAME_(suite, name)::faultline_registered_ =                            \
+      (::faultline::testing::register_chaos_test(                                                         \
+           GTEST_STRINGIFY_(suite), GTEST_STRINGIFY_(name), __FILE__, __LINE__,                           \
+           []() -> ::faultline::testing::chaos_test* { return new FAULTLINE_CHAOS_CLASS_NAME_(suite, name); }), \
+       true);                                                                                             \
+  ::boost::asio::awaitable<void> FAULTLINE_CHAOS_CLASS_NAME_(suite, name)::faultline_chaos_body_()

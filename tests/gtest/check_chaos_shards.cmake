@@ -1,0 +1,35 @@
+# Runs one chaos test in 3 GoogleTest shards with FAULTLINE_SEEDS=30 and checks, from the seed log,
+# that every seed 1..30 ran exactly once and every shard ran some. Arguments: -DBIN=<tests> -DLOG=<file>.
+file(REMOVE "${LOG}")
+set(total 3)
+math(EXPR last "${total} - 1")
+foreach(index RANGE ${last})
+  execute_process(
+    COMMAND ${CMAKE_COMMAND} -E env GTEST_TOTAL_SHARDS=${total} GTEST_SHARD_INDEX=${index} FAULTLINE_SEEDS=30
+            FAULTLINE_SEED_LOG=${LOG} ${BIN} --gtest_filter=ChaosMacro.RetryAnswersWhenAnyOfFourAttemptsDoes*
+    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "shard ${index} of ${total} failed (exit ${rc}):\n${out}")
+  endif()
+  string(REGEX MATCHALL "\\[ chaos    \\] [^\n]* seed [0-9]+" announced "${out}")
+  list(LENGTH announced n)
+  if(n EQUAL 0)
+    message(FATAL_ERROR "shard ${index} of ${total} ran no seed:\n${out}")
+  endif()
+endforeach()
+
+file(STRINGS "${LOG}" lines)
+set(seen "")
+foreach(line IN LISTS lines)
+  string(REGEX MATCH "seed ([0-9]+)$" m "${line}")
+  list(APPEND seen ${CMAKE_MATCH_1})
+endforeach()
+list(SORT seen COMPARE NATURAL)
+set(expected "")
+foreach(s RANGE 1 30)
+  list(APPEND expected ${s})
+endforeach()
+if(NOT seen STREQUAL expected)
+  message(FATAL_ERROR "seeds run across shards: ${seen}\nexpected each of 1..30 exactly once")
+endif()
+message(STATUS "3 shards ran seeds 1..30, each exactly once")
