@@ -111,6 +111,9 @@ void fake_core::remove_pending(pending_call* c) noexcept {
 
 bool fake_core::cancel_call(pending_call* c) noexcept {
   if (c->st == pending_call::state::completing) return false;
+  // Its latency ran out and the heap already queued it: that completion
+  // wins (queueing it again would link it into the ready list twice).
+  if (c->st == pending_call::state::latency && c->heap_index == timer_wait::not_in_heap) return false;
   sim_core* core_ptr = core();
   if (!core_ptr) return false;
   c->st = pending_call::state::completing;

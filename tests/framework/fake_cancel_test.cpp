@@ -199,3 +199,27 @@ TEST(FakeLifetime, DestroyingTheSimFreesHangingCallsWithoutRunningThem) {
 }
 
 }  // namespace
+
+namespace {
+
+// Two calls due at the same instant: the first one's completion cancels the
+// second, whose latency has run out and whose completion is already queued.
+// The queued completion wins; cancelling must not queue the call twice
+// (it did once: a use-after-free found by the task_group sample).
+TEST(FakeRace, CancellingACallWhoseLatencyJustEndedLetsItsCompletionWin) {
+  faultline::sim_context sim;
+  faultline::async_fake<int()> a(sim, "a");
+  faultline::async_fake<int()> b(sim, "b");
+  a.on_call().after(100ms).returns(1);
+  b.on_call().after(100ms).fails(asio::error::connection_reset);
+  asio::cancellation_signal sig;
+  boost::system::error_code b_ec;
+  a.async_call([&](boost::system::error_code, int) { sig.emit(asio::cancellation_type::terminal); });
+  b.async_call(asio::bind_cancellation_slot(sig.slot(), [&](boost::system::error_code ec, int) { b_ec = ec; }));
+  sim.run();
+  EXPECT_EQ(b_ec, asio::error::connection_reset);
+  EXPECT_EQ(b.calls()[0].status, call_status::failed);
+  EXPECT_EQ(*b.calls()[0].ended, at(100ms));
+}
+
+}  // namespace

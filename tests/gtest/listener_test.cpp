@@ -6,6 +6,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <boost/asio/experimental/awaitable_operators.hpp>
+
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -16,6 +19,7 @@ namespace {
 
 using namespace std::chrono_literals;
 namespace asio = boost::asio;
+using namespace boost::asio::experimental::awaitable_operators;
 using faultline::testing::timeline_listener;
 
 // Compares `actual` with tests/gtest/golden/<name> exactly. With
@@ -130,6 +134,39 @@ TEST(TimelineListener, InstallingTwiceGivesTheSameListener) {
   auto& a = faultline::testing::install_timeline_listener();
   auto& b = faultline::testing::install_timeline_listener();
   EXPECT_EQ(&a, &b);
+}
+
+TEST(ReportListener, WritesOneLinePerTestWithWhatItsSimsDid) {
+  const std::string path = ::testing::TempDir() + "faultline_report_test.txt";
+  std::remove(path.c_str());
+  faultline::testing::report_listener report(path);
+  const auto& info = *::testing::UnitTest::GetInstance()->current_test_info();
+  report.OnTestStart(info);
+  {
+    faultline::sim_context sim;
+    faultline::async_fake<int(int)> f(sim, "f");
+    f.on_call().after(2s).fails(asio::error::timed_out).then().hangs().then().throws(std::runtime_error("x"));
+    sim.run_for(5s);
+    sim.spawn("calls", [&]() -> asio::awaitable<void> {
+      for (int i = 0; i < 3; ++i) {
+        try {
+          co_await (f(i) || faultline::sleep_for(3s));
+        } catch (const std::exception&) {
+        }
+      }
+    });
+    sim.run();
+  }
+  report.OnTestEnd(info);
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  // 5s of run_for, then three attempts, each ended by its 3s bound (`||`
+  // waits for a success, so the early error and exception wait for it too).
+  EXPECT_THAT(line, ::testing::MatchesRegex("test ReportListener.WritesOneLinePerTestWithWhatItsSimsDid passed sims=1 "
+                                            "virtual_ns=14000000000 wall_us=[0-9]+ latency=1 error=1 exception=1 "
+                                            "hang=1 cancel=0"));
+  std::remove(path.c_str());
 }
 
 }  // namespace

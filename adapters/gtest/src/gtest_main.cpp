@@ -1,4 +1,4 @@
-// faultline - main() for test binaries: GoogleTest/GoogleMock plus the failure-timeline listener.
+// faultline - main() for test binaries: GoogleTest/GoogleMock, the failure-timeline listener, FAULTLINE_REPORT.
 #include <faultline/gtest/listener.hpp>
 
 #include <gmock/gmock.h>
@@ -7,5 +7,6 @@
 int main(int argc, char** argv) {
   ::testing::InitGoogleMock(&argc, argv);
   faultline::testing::install_timeline_listener();
+  faultline::testing::install_report_listener_from_env();
   return RUN_ALL_TESTS();
 }

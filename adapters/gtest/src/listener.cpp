@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <iostream>
 #include <ostream>
 #include <string>
@@ -83,6 +84,32 @@ timeline_listener& install_timeline_listener() {
     return l;
   }();
   return *installed;
+}
+
+void report_listener::OnTestStart(const ::testing::TestInfo&) {
+  before_ = totals_on_this_thread();
+  started_ = std::chrono::steady_clock::now();
+}
+
+void report_listener::OnTestEnd(const ::testing::TestInfo& info) {
+  const auto wall = std::chrono::steady_clock::now() - started_;
+  const sim_totals after = totals_on_this_thread();
+  std::ofstream out(path_, std::ios::app);
+  const auto* r = info.result();
+  out << "test " << info.test_suite_name() << "." << info.name() << " "
+      << (r->Skipped() ? "skipped" : r->Failed() ? "failed" : "passed") << " sims=" << after.sims - before_.sims
+      << " virtual_ns=" << (after.virtual_time - before_.virtual_time).count()
+      << " wall_us=" << std::chrono::duration_cast<std::chrono::microseconds>(wall).count();
+  for (std::size_t k = 0; k < fault_kind_count; ++k)
+    out << " " << to_string(static_cast<fault_kind>(k)) << "=" << after.faults.by_kind[k] - before_.faults.by_kind[k];
+  out << "\n";
+}
+
+bool install_report_listener_from_env() {
+  const char* path = std::getenv("FAULTLINE_REPORT");
+  if (!path || !*path) return false;
+  ::testing::UnitTest::GetInstance()->listeners().Append(new report_listener(path));
+  return true;
 }
 
 }  // namespace faultline::testing

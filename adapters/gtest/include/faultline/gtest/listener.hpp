@@ -3,8 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <faultline/fault.hpp>
+
+#include <chrono>
 #include <cstddef>
 #include <iosfwd>
+#include <string>
 #include <vector>
 
 namespace faultline {
@@ -70,5 +74,33 @@ timeline_listener& install_timeline_listener();
 /// events, one a line, indented.
 void print_timeline(std::ostream& out, const sim_context& sim, std::size_t events, std::size_t index = 1,
                     std::size_t count = 1);
+
+/// Writes one line per test to a file, for tools that summarise a run (the
+/// demo does): the test's name, whether it passed, and what its sims did:
+///
+/// ```
+/// test Retry.BacksOffExponentially passed sims=1 virtual_ns=7000000000 wall_us=85 latency=3 error=3 exception=0 hang=0 cancel=0
+/// ```
+///
+/// The numbers are the sums over the sims destroyed during the test on the
+/// test's thread (`faultline::totals_on_this_thread()`); wall time is real
+/// time, for reports only.
+class report_listener : public ::testing::EmptyTestEventListener {
+ public:
+  explicit report_listener(std::string path) : path_(std::move(path)) {}
+
+  void OnTestStart(const ::testing::TestInfo& info) override;
+  void OnTestEnd(const ::testing::TestInfo& info) override;
+
+ private:
+  std::string path_;
+  sim_totals before_;
+  std::chrono::steady_clock::time_point started_;
+};
+
+/// Appends a `report_listener` writing to the file named by the environment
+/// variable `FAULTLINE_REPORT`, if it is set (`faultline::gtest_main` calls
+/// this). Returns whether it did.
+bool install_report_listener_from_env();
 
 }  // namespace faultline::testing
