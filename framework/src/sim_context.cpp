@@ -177,5 +177,12 @@ void task_state_base::throw_not_done(const char* caller) const {
                          " has not finished yet; run the sim further (sim.run(), run_for, advance) first");
 }
 
+void task_state_base::throw_abandoned() const {
+  throw std::logic_error("faultline: sim_context::run: task " + name_ +
+                         " never finished, yet nothing is left to run or pending: its coroutine was destroyed while "
+                         "suspended, because the operation it awaited dropped its completion handler without calling "
+                         "it (in Asio 1.81 a ranged parallel_group with no operations does this; guard the empty case)");
+}
+
 }  // namespace detail
 }  // namespace faultline

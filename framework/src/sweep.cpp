@@ -9,6 +9,8 @@ namespace faultline {
 
 namespace {
 
+std::string faults_text(std::size_t n) { return std::to_string(n) + (n == 1 ? " fault" : " faults"); }
+
 enum class arm_with { plan, schedule, record_only };
 
 chaos_run run_once(const sweep_options& options, std::uint64_t seed, arm_with how, const fault_schedule* schedule,
@@ -239,20 +241,20 @@ std::string describe(const sweep_result& r) {
   } else {
     const auto& f = *r.failure;
     s += "; seed " + std::to_string(f.seed) + " failed at " + to_string(f.ended) + ": " + f.failure + "\n";
-    s += "  schedule (" + std::to_string(f.schedule.size()) + " faults): " + f.schedule.to_string() + "\n";
+    s += "  schedule (" + faults_text(f.schedule.size()) + "): " + f.schedule.to_string() + "\n";
     if (r.minimal) {
       const auto& m = *r.minimal;
       if (!m.reproduced) {
         s += "  replaying that schedule passed: the scenario is not deterministic (check_determinism finds where)\n";
       } else {
-        s += "  minimal schedule (" + std::to_string(m.schedule.size()) + " faults, " + std::to_string(m.runs) +
+        s += "  minimal schedule (" + faults_text(m.schedule.size()) + ", " + std::to_string(m.runs) +
              " reruns" + (m.budget_exhausted ? ", budget used up" : "") + "): " + m.schedule.to_string() + "\n";
         s += "  which fails with: " + m.failure + "\n";
       }
     }
   }
   if (!r.never_exercised.empty()) {
-    s += "  never exercised:";
+    s += "  never exercised in the " + std::to_string(r.seeds_run) + (r.seeds_run == 1 ? " seed" : " seeds") + " run:";
     for (const auto& g : r.never_exercised) s += " " + g + ";";
     s += "\n";
   }

@@ -35,6 +35,9 @@ class task_state_base : public sim_object, public std::enable_shared_from_this<t
 
   /// Emits cancellation of `type` into the task; checks the sim is alive.
   void cancel(boost::asio::cancellation_type type);
+  /// For `sim.run(...)`: the sim ran out of work with nothing pending, yet
+  /// the task never finished.
+  [[noreturn]] void throw_abandoned() const;
 
  protected:
   /// Records the end in the trace and registry; `e` is null for a value.

@@ -70,6 +70,7 @@ task<T> sim_context::start_task(std::shared_ptr<detail::task_state<T>> state, as
 template <class T>
 outcome<T> sim_context::run_task(task<T> t) {
   core_.run(t.state_->done_flag());
+  if (!t.state_->done()) t.state_->throw_abandoned();
   return std::move(t.result());
 }
 

@@ -1,0 +1,99 @@
+// faultline_chaos_bench: seeds per second of a chaos sweep over the retry sample (DESIGN.md: >= 20,000 on one core).
+#include "retry.hpp"
+
+#include <faultline/fake.hpp>
+#include <faultline/sweep.hpp>
+
+#include <benchmark/benchmark.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using fetch_fake = faultline::async_fake<std::string(std::string)>;
+
+// The retry sample's main scenario: up to 4 attempts with 100ms, 200ms, 400ms
+// backoff against a fetch that answers in 10ms unless chaos says otherwise.
+void retry_scenario(faultline::sim_context& sim) {
+  fetch_fake fetch(sim, "fetch");
+  fetch.on_call().after(10ms).returns("ok").repeatedly();
+  samples::retry::retry_policy policy;
+  policy.max_attempts = 4;
+  policy.initial_delay = 100ms;
+  auto r = sim.run(samples::retry::retry([&] { return fetch("/a"); }, policy));
+  int failed = 0;
+  for (const auto& c : fetch.calls()) failed += c.status != faultline::call_status::returned;
+  if (failed < 4 && !r.has_value()) throw std::runtime_error("gave up early");
+}
+
+faultline::sweep_options plan() {
+  faultline::sweep_options o;
+  o.plan.point("fetch", faultline::fault_rates().error(0.3).cancel(0.02).latency(
+                            faultline::latency_dist::uniform(1ms, 50ms, 0.3)));
+  o.minimise_budget = 0;
+  return o;
+}
+
+void seeds_per_second(benchmark::State& state) {
+  state.counters["seeds_per_s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+
+// One seed: a fresh sim, chaos armed, the scenario, the log and coverage read back.
+void chaos_seed_retry(benchmark::State& state) {
+  const auto o = plan();
+  std::uint64_t seed = 1;
+  for (auto _ : state) benchmark::DoNotOptimize(faultline::run_seed(o, seed++, retry_scenario).failed);
+  seeds_per_second(state);
+}
+BENCHMARK(chaos_seed_retry);
+
+// A whole sweep of 1,000 seeds, as FAULTLINE_CHAOS_TEST runs it.
+void chaos_sweep_retry_1000(benchmark::State& state) {
+  auto o = plan();
+  o.seeds = 1000;
+  for (auto _ : state) benchmark::DoNotOptimize(faultline::sweep(o, retry_scenario).seeds_run);
+  state.counters["seeds_per_s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()) * 1000.0, benchmark::Counter::kIsRate);
+}
+BENCHMARK(chaos_sweep_retry_1000)->Unit(benchmark::kMillisecond);
+
+// The same scenario on a fresh sim without chaos: what the sweep machinery adds.
+void plain_run_retry(benchmark::State& state) {
+  for (auto _ : state) {
+    faultline::sim_context sim;
+    retry_scenario(sim);
+  }
+  seeds_per_second(state);
+}
+BENCHMARK(plain_run_retry);
+
+// Asio baseline in the same run: a fresh io_context running one coroutine
+// that posts as many times as the scenario awaits (about 4).
+void asio_fresh_context_4_posts(benchmark::State& state) {
+  for (auto _ : state) {
+    asio::io_context io;
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+          for (int i = 0; i < 4; ++i) co_await asio::post(io, asio::use_awaitable);
+        },
+        asio::detached);
+    io.run();
+  }
+  seeds_per_second(state);
+}
+BENCHMARK(asio_fresh_context_4_posts);
+
+}  // namespace
+
+BENCHMARK_MAIN();
