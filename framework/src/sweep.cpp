@@ -60,7 +60,10 @@ std::vector<std::string> gaps(const chaos_plan& plan, const std::map<std::string
   std::map<std::string, bool, std::less<>> points;  // name -> named by the plan
   for (const auto& [name, c] : cov) points[name] = false;
   for (const auto& [name, r] : plan.points()) points[name] = true;
-  for (const auto& [name, named] : points) {
+  // Not a structured binding: clang 14 cannot capture one in the lambda below.
+  for (const auto& point : points) {
+    const std::string& name = point.first;
+    const bool named = point.second;
     auto it = cov.find(name);
     if (it == cov.end() || it->second.calls == 0) {
       if (named) out.push_back(name + ": never called");
