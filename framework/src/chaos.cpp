@@ -62,7 +62,7 @@ bool is_default_error(const boost::system::error_code& ec) {
 
 [[noreturn]] void bad_schedule(std::string_view text, std::string_view part, const std::string& why) {
   throw schedule_error("faultline: fault schedule " + quote(text) + ": " + quote(part) + " " + why +
-                       "; write point#call=kind, kinds error, error(name), hang, cancel, latency(250ms), "
+                       "; write point#call=kind, kinds error, error(name), exception, hang, cancel, latency(250ms), "
                        "separated by ';'");
 }
 
@@ -104,6 +104,8 @@ fault parse_fault(std::string_view text, std::string_view part) {
     f.error_code = make_error_code(error::injected_fault);
     if (!arg.empty() && !detail::lookup_error(arg, f.error_code))
       bad_schedule(text, part, "names an unknown error; use " + detail::error_name_list());
+  } else if (kind == "exception" && arg.empty()) {
+    f.kind = fault_kind::exception;
   } else if (kind == "hang" && arg.empty()) {
     f.kind = fault_kind::hang;
   } else if (kind == "cancel" && arg.empty()) {

@@ -56,6 +56,8 @@ TEST(ChaosSchedule, PrintsAndParsesEveryKind) {
   EXPECT_EQ(fault_schedule::parse(s.to_string()), s);
   EXPECT_TRUE(fault_schedule::parse("").empty());
   EXPECT_EQ(fault_schedule::parse("a#1=latency(1500us)").to_string(), "a#1=latency(1500us)");
+  EXPECT_EQ(fault_schedule::parse("a#2=exception").faults()[0].kind, fault_kind::exception);
+  EXPECT_EQ(fault_schedule::parse("faulty_stream#1#4=cancel").faults()[0].point, "faulty_stream#1");
 }
 
 TEST(ChaosSchedule, MalformedTextNamesThePartAndTheForm) {

@@ -166,12 +166,22 @@ class mock_db {
 };
 
 FAULTLINE_TEST(ChaosAction, ChaosReturnAfterFollowsTheSimsSchedule) {
-  faultline::chaos(sim()).replay(
-      faultline::fault_schedule::parse("db.commit#1=error(timed_out);db.commit#2=latency(40ms);db.commit#3=cancel"));
+  faultline::chaos(sim()).replay(faultline::fault_schedule::parse(
+      "db.commit#1=error(timed_out);db.commit#2=latency(40ms);db.commit#3=cancel;db.commit#5=hang;"
+      "db.commit#6=exception"));
   mock_db db;
   EXPECT_CALL(db, commit(::testing::_)).WillRepeatedly(ChaosReturnAfter("db.commit", 5ms, true));
   std::vector<faultline::outcome<bool>> got;
   for (int i = 0; i < 5; ++i) got.push_back(co_await capture(db.commit(i)));
+  // A hang ends only by cancellation: here, a 1s bound.
+  auto race = [](mock_db& d) -> asio::awaitable<std::size_t> {
+    auto r = co_await (d.commit(5) || faultline::sleep_for(1s));
+    co_return r.index();
+  };
+  auto bounded = co_await capture(race(db));
+  EXPECT_THAT(bounded, Returned(1u));  // the bound won and cancelled the hanging call
+  EXPECT_THAT(bounded, CompletedAt(at(1065ms)));
+  EXPECT_THAT(co_await capture(db.commit(6)), Threw<std::runtime_error>(HasSubstr("db.commit call #6")));
   EXPECT_THAT(got[0], Returned(true));
   EXPECT_THAT(got[0], CompletedAt(at(5ms)));
   EXPECT_THAT(got[1], Failed(asio::error::timed_out));
@@ -179,7 +189,7 @@ FAULTLINE_TEST(ChaosAction, ChaosReturnAfterFollowsTheSimsSchedule) {
   EXPECT_THAT(got[2], CompletedAt(at(55ms)));
   EXPECT_THAT(got[3], WasCancelled());
   EXPECT_THAT(got[4], CompletedAt(at(65ms)));
-  EXPECT_EQ(faultline::chaos(sim()).coverage().at("db.commit").calls, 5u);
+  EXPECT_EQ(faultline::chaos(sim()).coverage().at("db.commit").calls, 7u);
   EXPECT_THAT(sim().trace(), HasEvent(EventAt(at(10ms), faultline::event_kind::fault)));
 }
 

@@ -151,8 +151,9 @@ class fault_schedule {
   explicit fault_schedule(std::vector<fault> faults) : faults_(std::move(faults)) {}
 
   /// Parses `to_string()`'s form. Kinds: `error`, `error(name)` (an
-  /// `asio::error` name such as `timed_out`, or a number), `hang`, `cancel`,
-  /// `latency(<n>ms|us|ns|s)`. Throws `schedule_error`.
+  /// `asio::error` name such as `timed_out`, or a number), `exception` (a
+  /// `std::runtime_error`; plans never draw it, schedules may name it),
+  /// `hang`, `cancel`, `latency(<n>ms|us|ns|s)`. Throws `schedule_error`.
   static fault_schedule parse(std::string_view text);
 
   std::string to_string() const;
