@@ -4,6 +4,7 @@
 #include <faultline/gtest/matchers.hpp>
 
 #include <faultline/detail/sim_core.hpp>
+#include <faultline/fake.hpp>
 
 #include <gtest/gtest.h>
 #include <boost/asio/error.hpp>
@@ -27,8 +28,7 @@ std::optional<fault> draw_chaos(const std::string& point) {
 void throw_chaos_fault(const fault& f) {
   switch (f.kind) {
     case fault_kind::cancel: throw boost::system::system_error(asio::error::operation_aborted, f.point);
-    case fault_kind::exception:
-      throw std::runtime_error("faultline: injected fault at " + f.point + " call #" + std::to_string(f.call));
+    case fault_kind::exception: std::rethrow_exception(faultline::detail::chaos_exception(f));
     default: throw boost::system::system_error(f.error_code, f.point);
   }
 }
