@@ -20,13 +20,13 @@ using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::InSequence;
 
-class client {
+class http_client {
  public:
-  virtual ~client() = default;
+  virtual ~http_client() = default;
   virtual asio::awaitable<std::string> fetch(std::string url) = 0;
 };
 
-class mock_client : public client {
+class mock_http_client : public http_client {
  public:
   MOCK_METHOD(asio::awaitable<std::string>, fetch, (std::string url), (override));
 };
@@ -34,7 +34,7 @@ class mock_client : public client {
 // The code under test: up to 3 attempts, each bounded by a 1s timeout, with
 // a 500ms backoff between them. Asio's `||` waits for the first *success*,
 // so an attempt that fails early still ends when its timeout fires.
-asio::awaitable<std::string> fetch_with_retry(client& c, std::string url) {
+asio::awaitable<std::string> fetch_with_retry(http_client& c, std::string url) {
   for (int attempt = 1;; ++attempt) {
     try {
       auto r = co_await (c.fetch(url) || faultline::sleep_for(1s));
@@ -48,7 +48,7 @@ asio::awaitable<std::string> fetch_with_retry(client& c, std::string url) {
 }
 
 FAULTLINE_TEST(RetryWithTimeout, RetriesAtExactInstantsUntilAnAttemptAnswers) {
-  mock_client m;
+  mock_http_client m;
   {
     InSequence attempts;
     EXPECT_CALL(m, fetch("/a")).With(CalledAt(at(0ms))).WillOnce(Hang());
@@ -61,7 +61,7 @@ FAULTLINE_TEST(RetryWithTimeout, RetriesAtExactInstantsUntilAnAttemptAnswers) {
 }
 
 FAULTLINE_TEST(RetryWithTimeout, GivesUpAfterThreeTimeouts) {
-  mock_client m;
+  mock_http_client m;
   {
     InSequence attempts;
     for (auto t : {0ms, 1500ms, 3000ms}) EXPECT_CALL(m, fetch("/a")).With(CalledAt(at(t))).WillOnce(Hang());
@@ -71,14 +71,14 @@ FAULTLINE_TEST(RetryWithTimeout, GivesUpAfterThreeTimeouts) {
 }
 
 FAULTLINE_TEST(RetryWithTimeout, AnAnswerInTimeNeedsNoRetry) {
-  mock_client m;
+  mock_http_client m;
   EXPECT_CALL(m, fetch("/a")).With(CalledAt(at(0ms))).WillOnce(ReturnAfter(999ms, "fast"));
   auto r = co_await capture(fetch_with_retry(m, "/a"));
   EXPECT_THAT(r, AllOf(Returned("fast"), CompletedWithin(1s)));
 }
 
 FAULTLINE_TEST(RetryWithTimeout, ErrorsAndCancellationsAreRetriedToo) {
-  mock_client m;
+  mock_http_client m;
   {
     InSequence attempts;
     EXPECT_CALL(m, fetch("/a")).With(CalledAt(at(0ms))).WillOnce(FailAfter(10ms, asio::error::connection_refused));
@@ -95,7 +95,7 @@ TEST(RetryWithTimeout, AnAttemptAtTheWrongInstantFailsNamingBothInstants) {
   {
     ::testing::ScopedFakeTestPartResultReporter reporter(
         ::testing::ScopedFakeTestPartResultReporter::INTERCEPT_ONLY_CURRENT_THREAD, &failures);
-    mock_client m;
+    mock_http_client m;
     InSequence attempts;
     EXPECT_CALL(m, fetch("/a")).With(CalledAt(at(0ms))).WillOnce(Hang());
     // Wrong on purpose: the second attempt comes after the 1s timeout and the 500ms backoff.
