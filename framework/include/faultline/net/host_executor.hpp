@@ -91,12 +91,19 @@ net::host* host_in(const asio::any_io_executor& ex) noexcept {
 /// names none (the plain sim executor: the network's "localhost").
 template <class Executor>
 net::host* host_of(const Executor& ex) noexcept {
-  if constexpr (std::is_same_v<Executor, asio::any_io_executor>) {
-    // The executor inside may carry any of the sim executor's property bits.
-    net::host* h = nullptr;
-    ((h = h ? h : host_in<0>(ex)), (h = h ? h : host_in<1>(ex)), (h = h ? h : host_in<2>(ex)),
-     (h = h ? h : host_in<3>(ex)), (h = h ? h : host_in<4>(ex)), (h = h ? h : host_in<5>(ex)),
-     (h = h ? h : host_in<6>(ex)), (h = h ? h : host_in<7>(ex)));
+  // any_io_executor, and executors derived from it (use_awaitable_t's
+  // executor_with_default): the executor inside may carry any of the sim
+  // executor's property bits.
+  if constexpr (std::is_base_of_v<asio::any_io_executor, Executor>) {
+    const asio::any_io_executor& any = ex;
+    net::host* h = host_in<0>(any);
+    if (!h) h = host_in<1>(any);
+    if (!h) h = host_in<2>(any);
+    if (!h) h = host_in<3>(any);
+    if (!h) h = host_in<4>(any);
+    if (!h) h = host_in<5>(any);
+    if (!h) h = host_in<6>(any);
+    if (!h) h = host_in<7>(any);
     return h;
   } else {
     return nullptr;
