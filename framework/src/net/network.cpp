@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <charconv>
 #include <map>
+#include <set>
 #include <stdexcept>
 #include <utility>
 
@@ -115,7 +116,7 @@ class net_state {
 
     static void on_ready(faultline::detail::ready_op* base, bool invoke) {
       std::unique_ptr<packet> p(static_cast<packet*>(base));
-      if (invoke) p->net->arrive(*p);
+      if (invoke) p->net->arrive(p);
     }
   };
 
@@ -147,8 +148,21 @@ class net_state {
     send(std::move(p), *from.host_, *to, &from.last_arrival_);
   }
 
-  void arrive(packet& p);
+  void arrive(std::unique_ptr<packet>& owned);
   void arrive_syn(packet& p);
+
+  // Partitions, as (lower index, higher index); segments held across them, in arrival order.
+  std::set<std::pair<std::uint32_t, std::uint32_t>> cuts;
+  std::vector<std::unique_ptr<packet>> held;
+  std::uint32_t subject = 0;  // "network", for partitions and crashes
+
+  static std::pair<std::uint32_t, std::uint32_t> cut_key(const host& a, const host& b) noexcept {
+    return std::minmax(a.index_, b.index_);
+  }
+  void note(const std::string& text) {
+    if (!subject) subject = core.journal().add_subject("network");
+    core.journal().record(core.now(), event_kind::net, subject, 0, text);
+  }
 };
 
 // -- io_state -----------------------------------------------------------------
@@ -374,6 +388,7 @@ void socket_state::start_connect(net_op* op, const tcp_endpoint& to) {
   if (!open_) open(to.protocol(), ec);
   if (!ec && connected_) ec = boost::asio::error::already_connected;
   if (!ec && connecting_) ec = boost::asio::error::already_started;
+  if (!ec && !host_->is_up()) ec = boost::asio::error::network_down;
   host* target = ec ? nullptr : net_->host_for(to.address(), *host_);
   if (!ec && !target) ec = boost::asio::error::host_unreachable;
   if (!ec && !bound_) {
@@ -494,6 +509,21 @@ std::size_t socket_state::write(std::string&& bytes, error_code& ec) {
   record("write " + bytes_text(n));
   net_->send_to_socket(packet_kind::data, *this, peer_id_, std::move(bytes));
   return n;
+}
+
+void socket_state::vanish(std::vector<net_op*>& ops) noexcept {
+  if (open_ && net_) {
+    record("gone (host crashed)");
+    if (owns_port_) net_->release_port(*host_, local_.port());
+    net_->sockets.erase(id_);
+    net_->objects.erase(id_);
+    id_ = net_->next_id++;
+    net_->objects[id_] = this;
+  }
+  open_ = owns_port_ = connected_ = connecting_ = false;
+  inbox_.clear();
+  head_ = 0;
+  take_all_ops(ops);
 }
 
 void socket_state::on_sim_shutdown() noexcept {
@@ -700,6 +730,21 @@ void acceptor_state::cancel_op(net_op* op) noexcept {
   finish(op, boost::asio::error::operation_aborted, 0);
 }
 
+void acceptor_state::vanish(std::vector<net_op*>& ops) noexcept {
+  if (open_ && net_) {
+    record("gone (host crashed)");
+    if (listening_) net_->listeners.erase({net_state::index(*host_), local_.port()});
+    if (bound_) net_->release_port(*host_, local_.port());
+  }
+  for (auto& conn : ready_) {
+    conn->open_ = false;  // silently: a crashed kernel sends nothing
+    conn->net_->sockets.erase(conn->id_);
+  }
+  ready_.clear();
+  open_ = listening_ = bound_ = false;
+  take_all_ops(ops);
+}
+
 void acceptor_state::on_sim_shutdown() noexcept {
   std::vector<net_op*> ops;
   take_all_ops(ops);
@@ -715,7 +760,14 @@ void acceptor_state::describe_pending(std::vector<pending_operation>& out) const
 
 // -- packets arriving -----------------------------------------------------------
 
-void net_state::arrive(packet& p) {
+void net_state::arrive(std::unique_ptr<packet>& owned) {
+  packet& p = *owned;
+  // A crashed host hears nothing; a cut link holds what crosses it until heal.
+  if (!p.to_host->up_) return;
+  if (p.from_host != p.to_host && cuts.count(cut_key(*p.from_host, *p.to_host))) {
+    held.push_back(std::move(owned));
+    return;
+  }
   if (p.kind == packet_kind::syn) return arrive_syn(p);
   auto it = sockets.find(p.to);
   socket_state* s = it == sockets.end() ? nullptr : it->second;
@@ -1001,6 +1053,73 @@ sim_clock::duration network::latency(std::string_view from, std::string_view to)
       state_->latency(state_->get(from, "network::latency"), state_->get(to, "network::latency")));
 }
 
+void network::partition(std::string_view a, std::string_view b) {
+  host& ha = state_->get(a, "network::partition");
+  host& hb = state_->get(b, "network::partition");
+  if (&ha == &hb)
+    throw std::invalid_argument("faultline: network::partition(\"" + ha.name() + "\", \"" + hb.name() +
+                                "\"): a host cannot be cut from itself; name two hosts (or crash it)");
+  if (state_->cuts.insert(detail::net_state::cut_key(ha, hb)).second)
+    state_->note("partition " + ha.name() + " <-> " + hb.name());
+}
+
+void network::heal(std::string_view a, std::string_view b) {
+  host& ha = state_->get(a, "network::heal");
+  host& hb = state_->get(b, "network::heal");
+  const auto key = detail::net_state::cut_key(ha, hb);
+  if (!state_->cuts.erase(key)) return;
+  // Release what was held, in the order it reached the cut.
+  std::vector<std::unique_ptr<detail::net_state::packet>> keep, release;
+  for (auto& p : state_->held)
+    (detail::net_state::cut_key(*p->from_host, *p->to_host) == key ? release : keep).push_back(std::move(p));
+  state_->held = std::move(keep);
+  state_->note("heal " + ha.name() + " <-> " + hb.name() + ", " + std::to_string(release.size()) +
+               (release.size() == 1 ? " segment released" : " segments released"));
+  for (auto& p : release) {
+    host& from = *p->from_host;
+    host& to = *p->to_host;
+    state_->send(std::move(p), from, to);
+  }
+}
+
+bool network::partitioned(std::string_view a, std::string_view b) const {
+  host& ha = state_->get(a, "network::partitioned");
+  host& hb = state_->get(b, "network::partitioned");
+  return state_->cuts.count(detail::net_state::cut_key(ha, hb)) > 0;
+}
+
+void network::crash(std::string_view name) {
+  host& h = state_->get(name, "network::crash");
+  if (!h.up_)
+    throw std::invalid_argument("faultline: network::crash(\"" + h.name() +
+                                "\"): the host is down already; restart it first");
+  h.up_ = false;
+  state_->note("crash " + h.name());
+  std::vector<detail::io_state*> on_host;
+  for (auto& [id, o] : state_->objects)
+    if (o->host_ == &h) on_host.push_back(o);
+  std::vector<detail::net_op*> ops;
+  for (detail::io_state* o : on_host) {
+    if (auto* s = dynamic_cast<detail::socket_state*>(o))
+      s->vanish(ops);
+    else if (auto* a = dynamic_cast<detail::acceptor_state*>(o))
+      a->vanish(ops);
+  }
+  for (detail::net_op* op : ops) op->complete(asio::error::operation_aborted, 0);
+  auto cancels = std::move(h.on_crash_);
+  h.on_crash_.clear();
+  for (auto& c : cancels) c();
+}
+
+void network::restart(std::string_view name) {
+  host& h = state_->get(name, "network::restart");
+  if (h.up_)
+    throw std::invalid_argument("faultline: network::restart(\"" + h.name() +
+                                "\"): the host is up; crash it first");
+  h.up_ = true;
+  state_->note("restart " + h.name());
+}
+
 void network::shutdown() {
   // The sim is going away: drop every pending operation's handler without
   // running it. Destroying a handler may destroy the coroutine that owns a
@@ -1020,6 +1139,7 @@ void network::shutdown() {
   state_->objects.clear();
   state_->sockets.clear();
   state_->listeners.clear();
+  state_->held.clear();
   for (detail::net_op* op : ops) op->destroy();
 }
 

@@ -11,6 +11,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -46,18 +47,26 @@ class host {
   /// on this host.
   host_executor get_executor() const noexcept { return host_executor(sim_->get_executor(), const_cast<host&>(*this)); }
 
+  /// False between `network::crash` and `network::restart`.
+  bool is_up() const noexcept { return up_; }
+
   /// `sim.spawn(task_name, f)`, with `f`'s coroutine running on this host's
   /// executor, so `co_await asio::this_coro::executor` inside names this
-  /// host. Returns the sim's `task<T>` handle; cancelling it cancels `f`.
+  /// host. Returns the sim's `task<T>` handle; cancelling it cancels `f`, and
+  /// so does `network::crash` of this host.
   ///
   /// **Example**: `db.spawn("server", [&]() -> asio::awaitable<void> { ... });`
   template <faultline::detail::coroutine_function F>
   task<faultline::detail::coroutine_result_t<F>> spawn(std::string task_name, F f) {
     using result_type = faultline::detail::coroutine_result_t<F>;
     auto ex = get_executor();
-    return sim_->spawn(std::move(task_name), [ex, f = std::move(f)]() mutable -> asio::awaitable<result_type> {
+    auto t = sim_->spawn(std::move(task_name), [ex, f = std::move(f)]() mutable -> asio::awaitable<result_type> {
       co_return co_await asio::co_spawn(ex, f(), asio::use_awaitable);
     });
+    on_crash_.push_back([t]() mutable {
+      if (!t.done()) t.cancel();
+    });
+    return t;
   }
 
  private:
@@ -72,6 +81,8 @@ class host {
   std::vector<asio::ip::address> addresses_;
   std::uint32_t index_;
   std::uint16_t next_port_ = 49152;
+  bool up_ = true;
+  std::vector<std::function<void()>> on_crash_;  // cancels the tasks spawned here
 };
 
 /// The simulated network of one sim (an Asio service of the sim_context,
@@ -122,6 +133,32 @@ class network final : public asio::execution_context::service {
   void set_default_latency(sim_clock::duration one_way);
   /// The one-way latency from `from` to `to`.
   sim_clock::duration latency(std::string_view from, std::string_view to) const;
+
+  /// Cuts the link between hosts `a` and `b`, both directions. TCP retransmits
+  /// what it sent, so nothing is lost: segments that would arrive across the
+  /// cut (SYNs, bytes, FINs, RSTs, also those already in flight) are held, in
+  /// order, and arrive one latency after `heal(a, b)`. Connects and reads
+  /// across the cut wait meanwhile (retransmission timeouts are not modelled).
+  /// Throws `std::invalid_argument` for an unknown host or `a == b`.
+  void partition(std::string_view a, std::string_view b);
+  /// Restores the link between `a` and `b` and sends what was held. Healing
+  /// a link that is not cut does nothing.
+  void heal(std::string_view a, std::string_view b);
+  /// True while the link between `a` and `b` is cut.
+  bool partitioned(std::string_view a, std::string_view b) const;
+
+  /// Crashes host `name`, as a power cut would: its sockets and listeners
+  /// vanish without a FIN or RST (their pending operations end with
+  /// `operation_aborted`; later use of them fails with `bad_descriptor`),
+  /// tasks started with `host::spawn` on it are cancelled, and segments
+  /// arriving for it are dropped, so its peers notice nothing until they time
+  /// out. Throws `std::invalid_argument` for an unknown host, or one that is down.
+  void crash(std::string_view name);
+  /// Brings a crashed host back with no sockets: segments for its old
+  /// connections are answered with an RST (`connection_reset` at the peer);
+  /// the test starts its programs again (`host::spawn`). Throws
+  /// `std::invalid_argument` for an unknown host or one that is up.
+  void restart(std::string_view name);
 
   /// For faultline's own layers.
   detail::net_state& state() const noexcept { return *state_; }

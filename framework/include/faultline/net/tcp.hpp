@@ -28,6 +28,9 @@
 
 namespace faultline::net {
 
+template <class Executor>
+class basic_acceptor;
+
 namespace detail {
 template <class Option>
 constexpr bool is_known_option_v =
@@ -291,6 +294,8 @@ class basic_socket {
  private:
   template <class>
   friend class basic_socket;
+  template <class>
+  friend class basic_acceptor;
 
   detail::socket_state& state(const char* caller) const {
     if (!state_) detail::throw_moved_from(caller);

@@ -118,6 +118,7 @@ class socket_state final : public io_state {
   friend class net::network;
 
   void deliver() noexcept;
+  void vanish(std::vector<net_op*>& ops) noexcept;  // its host crashed
   void complete_waits(bool readable) noexcept;
   void take_all_ops(std::vector<net_op*>& out) noexcept;
   std::string describe() const;
@@ -173,6 +174,7 @@ class acceptor_state final : public io_state {
   friend class net_state;
   friend class net::network;
   void match() noexcept;
+  void vanish(std::vector<net_op*>& ops) noexcept;  // its host crashed
   void take_all_ops(std::vector<net_op*>& out) noexcept;
 
   bool open_ = false;
