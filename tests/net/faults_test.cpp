@@ -202,3 +202,23 @@ TEST(NetFaultMisuse, BadPartitionsAndCrashesSayWhy) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(NetTeardown, ASimMayEndWithConnectionsNobodyAcceptedAndOperationsPending) {
+  auto sim = std::make_unique<faultline::sim_context>();
+  auto& network = net::network::of(*sim);
+  auto& db = network.add_host("db");
+  auto& app = network.add_host("app");
+  auto acceptor = std::make_unique<net::tcp::acceptor>(db.get_executor(), asio::ip::tcp::endpoint{asio::ip::tcp::v4(), 80});
+  net::tcp::socket a(app.get_executor()), b(app.get_executor());
+  a.async_connect({db.addresses().front(), 80}, [](error_code) {});
+  b.async_connect({db.addresses().front(), 80}, [](error_code) {});
+  sim->run();
+  char buf[4];
+  a.async_read_some(asio::buffer(buf), [](error_code, std::size_t) { ADD_FAILURE() << "dropped, never called"; });
+  sim.reset();  // two connections in the accept queue, a read pending
+  EXPECT_THROW(a.close(), std::logic_error);
+}
+
+}  // namespace

@@ -1124,7 +1124,9 @@ void network::shutdown() {
   // The sim is going away: drop every pending operation's handler without
   // running it. Destroying a handler may destroy the coroutine that owns a
   // socket, so detach everything first, then destroy.
+  // Connections nobody accepted are destroyed last, once nothing can send.
   std::vector<detail::net_op*> ops;
+  std::vector<std::unique_ptr<detail::socket_state>> unaccepted;
   std::vector<detail::io_state*> objects;
   for (auto& [id, o] : state_->objects) objects.push_back(o);
   for (detail::io_state* o : objects) {
@@ -1132,6 +1134,7 @@ void network::shutdown() {
       s->take_all_ops(ops);
     else if (auto* a = dynamic_cast<detail::acceptor_state*>(o)) {
       a->take_all_ops(ops);
+      for (auto& conn : a->ready_) unaccepted.push_back(std::move(conn));
       a->ready_.clear();
     }
     o->net_ = nullptr;
@@ -1141,6 +1144,7 @@ void network::shutdown() {
   state_->listeners.clear();
   state_->held.clear();
   for (detail::net_op* op : ops) op->destroy();
+  unaccepted.clear();
 }
 
 }  // namespace faultline::net
