@@ -53,6 +53,7 @@ const char* to_string(event_kind k) noexcept {
     case event_kind::fault: return "fault:";
     case event_kind::failpoint: return "failpoint hit:";
     case event_kind::io: return "io:";
+    case event_kind::net: return "net:";
   }
   return "event";
 }

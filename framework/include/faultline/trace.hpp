@@ -34,6 +34,7 @@ enum class event_kind : std::uint8_t {
   fault,            ///< a fault was injected (latency, error, hang, ...); detail says which
   failpoint,        ///< a failpoint was hit; detail says what it did
   io,               ///< a stream double read or wrote; detail says what
+  net,              ///< the simulated network: subject is a host or connection, detail says what
 };
 
 /// "spawned", "timer wait", ...: the word the timeline prints for a kind.

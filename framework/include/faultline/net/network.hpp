@@ -1,0 +1,171 @@
+// faultline - the simulated network of one sim: hosts, addresses, names, links.
+#pragma once
+
+#include <faultline/net/host_executor.hpp>
+#include <faultline/sim_clock.hpp>
+#include <faultline/sim_context.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/execution_context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace faultline::net {
+
+namespace detail {
+class net_state;
+}
+
+class network;
+
+/// A simulated machine: a name the resolver knows, its addresses, and an
+/// executor that makes code (and the sockets it creates) run on it.
+///
+/// Hosts are created by `network::add_host` and live as long as their sim.
+/// Not thread-safe: used from the sim's thread.
+class host {
+ public:
+  host(const host&) = delete;
+  host& operator=(const host&) = delete;
+
+  /// "db": what `resolver::async_resolve` answers for, and the name traces use.
+  const std::string& name() const noexcept { return name_; }
+  /// Its own addresses (IPv4 first, then IPv6), not counting loopback.
+  const std::vector<asio::ip::address>& addresses() const noexcept { return addresses_; }
+  /// The network it belongs to.
+  net::network& network() const noexcept { return *net_; }
+
+  /// The sim's executor, tagged with this host: sockets, acceptors and
+  /// resolvers constructed from it (or from a coroutine spawned with it) are
+  /// on this host.
+  host_executor get_executor() const noexcept { return host_executor(sim_->get_executor(), const_cast<host&>(*this)); }
+
+  /// False between `network::crash` and `network::restart`.
+  bool is_up() const noexcept { return up_; }
+
+  /// `sim.spawn(task_name, f)`, with `f`'s coroutine running on this host's
+  /// executor, so `co_await asio::this_coro::executor` inside names this
+  /// host. Returns the sim's `task<T>` handle; cancelling it cancels `f`, and
+  /// so does `network::crash` of this host.
+  ///
+  /// **Example**: `db.spawn("server", [&]() -> asio::awaitable<void> { ... });`
+  template <faultline::detail::coroutine_function F>
+  task<faultline::detail::coroutine_result_t<F>> spawn(std::string task_name, F f) {
+    using result_type = faultline::detail::coroutine_result_t<F>;
+    auto ex = get_executor();
+    auto t = sim_->spawn(std::move(task_name), [ex, f = std::move(f)]() mutable -> asio::awaitable<result_type> {
+      co_return co_await asio::co_spawn(ex, f(), asio::use_awaitable);
+    });
+    on_crash_.push_back([t]() mutable {
+      if (!t.done()) t.cancel();
+    });
+    return t;
+  }
+
+ private:
+  friend class detail::net_state;
+  friend class net::network;
+  host(net::network& n, sim_context& sim, std::string name, std::uint32_t index)
+      : net_(&n), sim_(&sim), name_(std::move(name)), index_(index) {}
+
+  net::network* net_;
+  sim_context* sim_;
+  std::string name_;
+  std::vector<asio::ip::address> addresses_;
+  std::uint32_t index_;
+  std::uint16_t next_port_ = 49152;
+  bool up_ = true;
+  std::vector<std::function<void()>> on_crash_;  // cancels the tasks spawned here
+};
+
+/// The simulated network of one sim (an Asio service of the sim_context,
+/// created on first use): hosts with IPv4 and IPv6 addresses and names, and
+/// one-way latencies between them. Sockets, acceptors and resolvers of
+/// `<faultline/net/tcp.hpp>` live on it.
+///
+/// Not thread-safe: used from the sim's thread.
+///
+/// **Example**:
+/// ```
+/// auto& net = faultline::net::network::of(sim);
+/// auto& db = net.add_host("db");                  // 10.0.0.1, fd00::1
+/// auto& app = net.add_host("app", {"10.9.0.1"});  // or explicit addresses
+/// net.set_latency("app", "db", 5ms);              // one way, both directions
+/// ```
+class network final : public asio::execution_context::service {
+ public:
+  /// For `asio::use_service<faultline::net::network>(sim)`.
+  inline static asio::execution_context::id id;
+
+  /// Throws `std::invalid_argument` unless `ctx` is a `sim_context`.
+  explicit network(asio::execution_context& ctx);
+  ~network() override;
+
+  /// The network of `sim`, created on first use.
+  static network& of(sim_context& sim) { return asio::use_service<network>(sim); }
+
+  /// Adds a host named `name` with `addresses` (numeric IPv4 or IPv6); with
+  /// none given, the n-th host added gets `10.0.0.n` and `fd00::n`. Throws
+  /// `std::invalid_argument` for an empty or taken name, an unparsable or
+  /// taken address, or a loopback address.
+  host& add_host(std::string name, std::vector<std::string> addresses = {});
+  /// The host named `name`; throws `std::invalid_argument` listing the hosts if none.
+  host& get_host(std::string_view name) const;
+  /// The host named "localhost" (127.0.0.1, ::1 only): where I/O objects made
+  /// from the plain sim executor live.
+  host& localhost() const;
+  /// Every host, in creation order ("localhost" first).
+  std::vector<host*> hosts() const;
+
+  /// Sets the one-way latency between hosts `a` and `b`, both directions.
+  /// Bytes already in flight keep theirs; order is kept either way. Throws
+  /// `std::invalid_argument` for an unknown host or a negative latency.
+  void set_latency(std::string_view a, std::string_view b, sim_clock::duration one_way);
+  /// The latency of links not set with `set_latency` (0 at first), and of a
+  /// host's connections to itself.
+  void set_default_latency(sim_clock::duration one_way);
+  /// The one-way latency from `from` to `to`.
+  sim_clock::duration latency(std::string_view from, std::string_view to) const;
+
+  /// Cuts the link between hosts `a` and `b`, both directions. TCP retransmits
+  /// what it sent, so nothing is lost: segments that would arrive across the
+  /// cut (SYNs, bytes, FINs, RSTs, also those already in flight) are held, in
+  /// order, and arrive one latency after `heal(a, b)`. Connects and reads
+  /// across the cut wait meanwhile (retransmission timeouts are not modelled).
+  /// Throws `std::invalid_argument` for an unknown host or `a == b`.
+  void partition(std::string_view a, std::string_view b);
+  /// Restores the link between `a` and `b` and sends what was held. Healing
+  /// a link that is not cut does nothing.
+  void heal(std::string_view a, std::string_view b);
+  /// True while the link between `a` and `b` is cut.
+  bool partitioned(std::string_view a, std::string_view b) const;
+
+  /// Crashes host `name`, as a power cut would: its sockets and listeners
+  /// vanish without a FIN or RST (their pending operations end with
+  /// `operation_aborted`; later use of them fails with `bad_descriptor`),
+  /// tasks started with `host::spawn` on it are cancelled, and segments
+  /// arriving for it are dropped, so its peers notice nothing until they time
+  /// out. Throws `std::invalid_argument` for an unknown host, or one that is down.
+  void crash(std::string_view name);
+  /// Brings a crashed host back with no sockets: segments for its old
+  /// connections are answered with an RST (`connection_reset` at the peer);
+  /// the test starts its programs again (`host::spawn`). Throws
+  /// `std::invalid_argument` for an unknown host or one that is up.
+  void restart(std::string_view name);
+
+  /// For faultline's own layers.
+  detail::net_state& state() const noexcept { return *state_; }
+
+ private:
+  void shutdown() override;
+  std::unique_ptr<detail::net_state> state_;
+};
+
+}  // namespace faultline::net

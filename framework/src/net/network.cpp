@@ -1,0 +1,1150 @@
+// faultline - the simulated network: hosts, links, packets in flight, TCP sockets and listeners.
+#include <faultline/detail/error_names.hpp>
+#include <faultline/net/detail/state.hpp>
+#include <faultline/net/network.hpp>
+#include <faultline/steady_timer.hpp>
+
+#include <boost/system/system_error.hpp>
+#include <boost/asio/error.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <map>
+#include <set>
+#include <stdexcept>
+#include <utility>
+
+namespace faultline::net {
+
+namespace detail {
+
+namespace {
+
+enum class packet_kind : std::uint8_t { syn, syn_ack, refused, data, fin, rst };
+
+std::string bytes_text(std::size_t n) { return std::to_string(n) + (n == 1 ? " byte" : " bytes"); }
+
+bool is_loopback(const asio::ip::address& a) noexcept { return a.is_loopback(); }
+
+}  // namespace
+
+/// Everything the network knows: hosts, latencies, live sockets by id,
+/// listeners by (host, port), ports in use.
+class net_state {
+ public:
+  net_state(network& n, sim_context& s) : net(n), sim(s), core(s.core()) {
+    auto h = std::unique_ptr<host>(new host(n, s, "localhost", 0));
+    hosts.push_back(std::move(h));
+  }
+
+  network& net;
+  sim_context& sim;
+  faultline::detail::sim_core& core;
+  std::vector<std::unique_ptr<host>> hosts;  // creation order; "localhost" first
+  std::map<asio::ip::address, host*> by_address;
+  std::map<std::pair<std::uint32_t, std::uint32_t>, std::int64_t> latencies;
+  std::int64_t default_latency = 0;
+  std::uint64_t next_id = 1;
+  std::map<std::uint64_t, io_state*> objects;     // every live socket and acceptor, by creation
+  std::map<std::uint64_t, socket_state*> sockets;  // open sockets by id: where packets go
+  std::map<std::pair<std::uint32_t, std::uint16_t>, acceptor_state*> listeners;
+  std::map<std::pair<std::uint32_t, std::uint16_t>, int> ports;  // (host, port) -> users
+
+  static std::uint32_t index(const host& h) noexcept { return h.index_; }
+
+  host* find(std::string_view name) const {
+    for (const auto& h : hosts)
+      if (h->name() == name) return h.get();
+    return nullptr;
+  }
+  host& get(std::string_view name, const char* caller) const {
+    if (host* h = find(name)) return *h;
+    std::string known;
+    for (const auto& h : hosts) known += (known.empty() ? "" : ", ") + h->name();
+    throw std::invalid_argument(std::string("faultline: ") + caller + ": no host named \"" + std::string(name) +
+                                "\"; the network has " + known + " (add it with network::add_host)");
+  }
+
+  /// The host that answers at `a` for a packet sent from `from`.
+  host* host_for(const asio::ip::address& a, host& from) const {
+    if (is_loopback(a) || a.is_unspecified()) return &from;
+    auto it = by_address.find(a);
+    return it == by_address.end() ? nullptr : it->second;
+  }
+
+  std::int64_t latency(const host& from, const host& to) const {
+    auto it = latencies.find({from.index_, to.index_});
+    return it == latencies.end() ? default_latency : it->second;
+  }
+
+  /// "db:5432" for an endpoint seen from `self`.
+  std::string name(const tcp_endpoint& ep, host& self) const {
+    host* h = host_for(ep.address(), self);
+    return (h ? h->name() : ep.address().to_string()) + ":" + std::to_string(ep.port());
+  }
+
+  std::uint16_t take_port(host& h, std::uint16_t port) {
+    if (port == 0) {
+      for (int tries = 0; tries < 16384; ++tries) {
+        std::uint16_t p = h.next_port_;
+        h.next_port_ = h.next_port_ == 65535 ? 49152 : static_cast<std::uint16_t>(h.next_port_ + 1);
+        if (!ports.count({h.index_, p})) {
+          port = p;
+          break;
+        }
+      }
+      if (port == 0) return 0;
+    }
+    ++ports[{h.index_, port}];
+    return port;
+  }
+  void release_port(host& h, std::uint16_t port) noexcept {
+    auto it = ports.find({h.index_, port});
+    if (it != ports.end() && --it->second <= 0) ports.erase(it);
+  }
+
+  struct packet final : faultline::detail::timer_wait {
+    packet() : timer_wait(&on_ready) {}
+    net_state* net = nullptr;
+    packet_kind kind = packet_kind::data;
+    std::uint64_t to = 0;    // socket id (all but syn)
+    std::uint64_t from = 0;  // sending socket id
+    host* to_host = nullptr;
+    host* from_host = nullptr;
+    tcp_endpoint src, dst;
+    std::string bytes;
+
+    static void on_ready(faultline::detail::ready_op* base, bool invoke) {
+      std::unique_ptr<packet> p(static_cast<packet*>(base));
+      if (invoke) p->net->arrive(p);
+    }
+  };
+
+  /// Sends `p` from `from` to `to` after the link's latency; `order_after`
+  /// keeps one direction of a connection in order whatever the latency does.
+  void send(std::unique_ptr<packet> p, host& from, host& to, std::int64_t* order_after = nullptr) {
+    p->net = this;
+    p->to_host = &to;
+    p->from_host = &from;
+    std::int64_t deadline = faultline::detail::saturating_deadline(core.now(), latency(from, to));
+    if (order_after) {
+      deadline = std::max(deadline, *order_after);
+      *order_after = deadline;
+    }
+    p->order = core.journal().total();
+    core.schedule(p.release(), deadline);
+  }
+
+  void send_to_socket(packet_kind kind, socket_state& from, std::uint64_t to_id, std::string bytes = {}) {
+    auto p = std::make_unique<packet>();
+    p->kind = kind;
+    p->from = from.id_;
+    p->to = to_id;
+    p->src = from.local_;
+    p->dst = from.remote_;
+    p->bytes = std::move(bytes);
+    host* to = host_for(from.remote_.address(), *from.host_);
+    if (!to) return;
+    send(std::move(p), *from.host_, *to, &from.last_arrival_);
+  }
+
+  void arrive(std::unique_ptr<packet>& owned);
+  void arrive_syn(packet& p);
+
+  // Partitions, as (lower index, higher index); segments held across them, in arrival order.
+  std::set<std::pair<std::uint32_t, std::uint32_t>> cuts;
+  std::vector<std::unique_ptr<packet>> held;
+  std::uint32_t subject = 0;  // "network", for partitions and crashes
+
+  static std::pair<std::uint32_t, std::uint32_t> cut_key(const host& a, const host& b) noexcept {
+    return std::minmax(a.index_, b.index_);
+  }
+  void note(const std::string& text) {
+    if (!subject) subject = core.journal().add_subject("network");
+    core.journal().record(core.now(), event_kind::net, subject, 0, text);
+  }
+};
+
+// -- io_state -----------------------------------------------------------------
+
+io_state::io_state(faultline::detail::sim_core& core, net::host& h)
+    : host_(&h), net_(&network::of(core.context()).state()) {
+  subject_ = core.journal().add_subject(h.name());
+  core.link(*this);
+}
+
+io_state::~io_state() {
+  if (faultline::detail::sim_core* c = core()) c->unlink(*this);
+}
+
+faultline::detail::sim_core& io_state::live(const char* caller) const {
+  faultline::detail::sim_core* c = core();
+  if (!c || !net_) faultline::detail::throw_sim_gone(caller);
+  return *c;
+}
+
+void io_state::finish(net_op* op, error_code ec, std::size_t n) noexcept {
+  // While a sim is torn down nothing may run or be queued: the handler is
+  // dropped, as a sim drops every handler it still holds.
+  faultline::detail::sim_core* c = core();
+  if (!c || c->shutting_down() || !net_) {
+    op->destroy();
+    return;
+  }
+  op->complete(ec, n);
+}
+
+void io_state::record(const std::string& text) noexcept {
+  faultline::detail::sim_core* c = core();
+  if (!c) return;
+  try {
+    c->journal().record(c->now(), event_kind::net, subject_, 0, text);
+  } catch (...) {
+  }
+}
+
+// -- socket_state -------------------------------------------------------------
+
+socket_state::socket_state(faultline::detail::sim_core& core, net::host& h) : io_state(core, h) {
+  id_ = net_->next_id++;
+  net_->objects[id_] = this;
+}
+
+socket_state::~socket_state() {
+  error_code ignored;
+  close(ignored);
+  if (net_) net_->objects.erase(id_);
+}
+
+void socket_state::open(const boost::asio::ip::tcp& protocol, error_code& ec) {
+  ec = {};
+  if (open_) {
+    ec = boost::asio::error::already_open;
+    return;
+  }
+  open_ = true;
+  v6_ = protocol == boost::asio::ip::tcp::v6();
+  bound_ = connecting_ = connected_ = accepted_ = false;
+  rd_shutdown_ = wr_shutdown_ = fin_received_ = reset_ = false;
+  pending_error_ = {};
+  local_ = remote_ = tcp_endpoint();
+  peer_id_ = 0;
+  inbox_.clear();
+  head_ = 0;
+  if (net_) net_->sockets[id_] = this;
+}
+
+void socket_state::close(error_code& ec) {
+  ec = {};
+  if (!open_) return;
+  open_ = false;
+  if (net_) {
+    record("close");
+    if (connected_ && !reset_ && peer_id_) {
+      const bool abortive = linger_enabled && linger_seconds == 0;
+      const bool unread = inbox_.size() > head_;
+      if (abortive || unread)
+        net_->send_to_socket(packet_kind::rst, *this, peer_id_);
+      else if (!wr_shutdown_)
+        net_->send_to_socket(packet_kind::fin, *this, peer_id_);
+    }
+    if (owns_port_) net_->release_port(*host_, local_.port());
+    owns_port_ = false;
+    net_->sockets.erase(id_);
+    // A later open() is a new socket: packets for this one find nobody.
+    net_->objects.erase(id_);
+    id_ = net_->next_id++;
+    net_->objects[id_] = this;
+  }
+  connected_ = connecting_ = false;
+  inbox_.clear();
+  head_ = 0;
+  cancel();
+}
+
+std::size_t socket_state::cancel() noexcept {
+  std::vector<net_op*> ops;
+  take_all_ops(ops);
+  if (!ops.empty()) record("cancel " + std::to_string(ops.size()) + (ops.size() == 1 ? " operation" : " operations"));
+  for (net_op* op : ops) finish(op, boost::asio::error::operation_aborted, 0);
+  return ops.size();
+}
+
+void socket_state::take_all_ops(std::vector<net_op*>& out) noexcept {
+  try {
+    if (connect_) {
+      out.push_back(std::exchange(connect_, nullptr));
+      connecting_ = false;
+    }
+    if (read_) out.push_back(std::exchange(read_, nullptr));
+    for (net_op* w = std::exchange(waits_, nullptr); w;) {
+      net_op* next = w->next;
+      out.push_back(w);
+      w = next;
+    }
+  } catch (...) {
+  }
+}
+
+void socket_state::cancel_op(net_op* op) noexcept {
+  if (op == connect_) {
+    connect_ = nullptr;
+    connecting_ = false;
+    record("connect cancelled");
+  } else if (op == read_) {
+    read_ = nullptr;
+    record("read cancelled");
+  } else {
+    net_op** p = &waits_;
+    while (*p && *p != op) p = &(*p)->next;
+    if (!*p) return;
+    *p = op->next;
+    record("wait cancelled");
+  }
+  finish(op, boost::asio::error::operation_aborted, 0);
+}
+
+void socket_state::shutdown(int what, error_code& ec) {
+  ec = {};
+  if (!open_) {
+    ec = boost::asio::error::bad_descriptor;
+    return;
+  }
+  if (!connected_) {
+    ec = boost::asio::error::not_connected;
+    return;
+  }
+  if (what != boost::asio::socket_base::shutdown_receive && !wr_shutdown_) {
+    wr_shutdown_ = true;
+    record("shutdown send");
+    if (!reset_ && net_) net_->send_to_socket(packet_kind::fin, *this, peer_id_);
+  }
+  if (what != boost::asio::socket_base::shutdown_send && !rd_shutdown_) {
+    rd_shutdown_ = true;
+    record("shutdown receive");
+    deliver();
+    complete_waits(true);
+  }
+}
+
+void socket_state::bind(const tcp_endpoint& ep, error_code& ec) {
+  ec = {};
+  if (!open_) {
+    ec = boost::asio::error::bad_descriptor;
+    return;
+  }
+  if (bound_ || connected_ || connecting_) {
+    ec = boost::asio::error::invalid_argument;
+    return;
+  }
+  const auto& a = ep.address();
+  if (!a.is_unspecified() && !a.is_loopback() &&
+      std::find(host_->addresses().begin(), host_->addresses().end(), a) == host_->addresses().end()) {
+    ec = boost::system::errc::make_error_code(boost::system::errc::address_not_available);
+    return;
+  }
+  if (ep.port() != 0 && net_->ports.count({net_state::index(*host_), ep.port()})) {
+    ec = boost::asio::error::address_in_use;
+    return;
+  }
+  const std::uint16_t port = net_->take_port(*host_, ep.port());
+  if (port == 0) {
+    ec = boost::asio::error::address_in_use;
+    return;
+  }
+  local_ = tcp_endpoint(a, port);
+  bound_ = true;
+  owns_port_ = true;
+}
+
+tcp_endpoint socket_state::local_endpoint(error_code& ec) const {
+  ec = open_ ? error_code() : error_code(boost::asio::error::bad_descriptor);
+  return open_ ? local_ : tcp_endpoint();
+}
+
+tcp_endpoint socket_state::remote_endpoint(error_code& ec) const {
+  ec = {};
+  if (!open_) ec = boost::asio::error::bad_descriptor;
+  else if (!connected_) ec = boost::asio::error::not_connected;
+  return ec ? tcp_endpoint() : remote_;
+}
+
+std::size_t socket_state::available(error_code& ec) const {
+  ec = open_ ? error_code() : error_code(boost::asio::error::bad_descriptor);
+  return open_ ? inbox_.size() - head_ : 0;
+}
+
+void socket_state::option_set(const char* what) noexcept { record(std::string("set ") + what); }
+
+std::string socket_state::describe() const {
+  if (!net_) return host_->name();
+  const std::string self = host_->name() + ":" + std::to_string(local_.port());
+  if (!connected_ && !connecting_) return self;
+  return self + (accepted_ ? " <- " : " -> ") + net_->name(remote_, *host_);
+}
+
+void socket_state::start_connect(net_op* op, const tcp_endpoint& to) {
+  error_code ec;
+  if (!open_) open(to.protocol(), ec);
+  if (!ec && connected_) ec = boost::asio::error::already_connected;
+  if (!ec && connecting_) ec = boost::asio::error::already_started;
+  if (!ec && !host_->is_up()) ec = boost::asio::error::network_down;
+  host* target = ec ? nullptr : net_->host_for(to.address(), *host_);
+  if (!ec && !target) ec = boost::asio::error::host_unreachable;
+  if (!ec && !bound_) {
+    // The source address: loopback to itself, else the host's first address of the family.
+    asio::ip::address src = to.address().is_v6() ? asio::ip::address(asio::ip::address_v6::loopback())
+                                                 : asio::ip::address(asio::ip::address_v4::loopback());
+    if (!to.address().is_loopback() && !to.address().is_unspecified())
+      for (const auto& a : host_->addresses())
+        if (a.is_v6() == to.address().is_v6()) {
+          src = a;
+          break;
+        }
+    const std::uint16_t port = net_->take_port(*host_, 0);
+    if (port == 0) ec = boost::asio::error::address_in_use;
+    owns_port_ = port != 0;
+    local_ = tcp_endpoint(src, port);
+  }
+  if (ec) {
+    record("connect to " + net_->name(to, *host_) + " failed: " + faultline::detail::error_name(ec));
+    return finish(op, ec, 0);
+  }
+  remote_ = to;
+  connecting_ = true;
+  connect_ = op;
+  op->since = core()->now();
+  op->order = core()->journal().total();
+  subject_ = core()->journal().add_subject(describe());
+  record("connect");
+  auto p = std::make_unique<net_state::packet>();
+  p->kind = packet_kind::syn;
+  p->from = id_;
+  p->src = local_;
+  p->dst = to;
+  net_->send(std::move(p), *host_, *target, &last_arrival_);
+}
+
+void socket_state::start_read(net_op* op) {
+  namespace error = boost::asio::error;
+  if (!open_) return finish(op, error::bad_descriptor, 0);
+  if (op->capacity == 0) return finish(op, {}, 0);
+  if (!connected_ && !reset_ && !fin_received_) return finish(op, error::not_connected, 0);
+  read_ = op;
+  op->since = core()->now();
+  op->order = core()->journal().total();
+  deliver();
+}
+
+void socket_state::deliver() noexcept {
+  if (!read_) return;
+  if (pending_error_) {
+    net_op* op = std::exchange(read_, nullptr);
+    const error_code ec = std::exchange(pending_error_, {});
+    record("read failed: " + faultline::detail::error_name(ec));
+    finish(op, ec, 0);
+  } else if (inbox_.size() > head_) {
+    net_op* op = std::exchange(read_, nullptr);
+    const std::size_t n = op->fill(inbox_.data() + head_, inbox_.size() - head_);
+    head_ += n;
+    if (head_ == inbox_.size()) {
+      inbox_.clear();
+      head_ = 0;
+    } else if (head_ > 4096 && head_ > inbox_.size() / 2) {
+      inbox_.erase(0, head_);
+      head_ = 0;
+    }
+    record("read " + bytes_text(n));
+    finish(op, {}, n);
+  } else if (fin_received_ || reset_ || rd_shutdown_) {
+    net_op* op = std::exchange(read_, nullptr);
+    record("read: eof");
+    finish(op, boost::asio::error::eof, 0);
+  }
+}
+
+void socket_state::start_wait(net_op* op, int wait_type) {
+  if (!open_) return finish(op, boost::asio::error::bad_descriptor, 0);
+  op->wait_type = wait_type;
+  op->since = core()->now();
+  op->order = core()->journal().total();
+  op->next = nullptr;
+  net_op** p = &waits_;
+  while (*p) p = &(*p)->next;
+  *p = op;
+  complete_waits(true);
+}
+
+void socket_state::complete_waits(bool /*readable*/) noexcept {
+  const bool readable = inbox_.size() > head_ || fin_received_ || reset_ || rd_shutdown_ || pending_error_;
+  const bool writable = connected_ || reset_;
+  net_op** p = &waits_;
+  while (*p) {
+    net_op* op = *p;
+    const bool ready = (op->wait_type == boost::asio::socket_base::wait_read && readable) ||
+                       (op->wait_type == boost::asio::socket_base::wait_write && writable) ||
+                       (op->wait_type == boost::asio::socket_base::wait_error && (reset_ || pending_error_));
+    if (ready) {
+      *p = op->next;
+      finish(op, {}, 0);
+    } else {
+      p = &op->next;
+    }
+  }
+}
+
+std::size_t socket_state::write(std::string&& bytes, error_code& ec) {
+  namespace error = boost::asio::error;
+  ec = {};
+  if (!open_) ec = error::bad_descriptor;
+  else if (pending_error_) ec = std::exchange(pending_error_, {});
+  else if (reset_ || wr_shutdown_) ec = error::broken_pipe;
+  else if (!connected_) ec = error::not_connected;
+  if (ec) {
+    record("write failed: " + faultline::detail::error_name(ec));
+    return 0;
+  }
+  const std::size_t n = bytes.size();
+  if (n == 0) return 0;
+  record("write " + bytes_text(n));
+  net_->send_to_socket(packet_kind::data, *this, peer_id_, std::move(bytes));
+  return n;
+}
+
+void socket_state::vanish(std::vector<net_op*>& ops) noexcept {
+  if (open_ && net_) {
+    record("gone (host crashed)");
+    if (owns_port_) net_->release_port(*host_, local_.port());
+    net_->sockets.erase(id_);
+    net_->objects.erase(id_);
+    id_ = net_->next_id++;
+    net_->objects[id_] = this;
+  }
+  open_ = owns_port_ = connected_ = connecting_ = false;
+  inbox_.clear();
+  head_ = 0;
+  take_all_ops(ops);
+}
+
+void socket_state::on_sim_shutdown() noexcept {
+  // Destroying a handler may destroy the coroutine that owns this socket:
+  // collect first, touch nothing after.
+  std::vector<net_op*> ops;
+  take_all_ops(ops);
+  net_ = nullptr;
+  for (net_op* op : ops) op->destroy();
+}
+
+void socket_state::describe_pending(std::vector<pending_operation>& out) const {
+  const auto since = [](const net_op* op) { return sim_clock::time_point(sim_clock::duration(op->since)); };
+  if (connect_) out.push_back({"connect on " + describe(), "net connect", since(connect_), "", connect_->order});
+  if (read_) out.push_back({"read on " + describe(), "net read", since(read_), "", read_->order});
+  for (const net_op* w = waits_; w; w = w->next) {
+    const char* what = w->wait_type == boost::asio::socket_base::wait_read    ? "wait (read) on "
+                       : w->wait_type == boost::asio::socket_base::wait_write ? "wait (write) on "
+                                                                               : "wait (error) on ";
+    out.push_back({what + describe(), "net wait", since(w), "", w->order});
+  }
+}
+
+// -- acceptor_state -------------------------------------------------------------
+
+acceptor_state::acceptor_state(faultline::detail::sim_core& core, net::host& h) : io_state(core, h) {
+  net_->objects[net_->next_id++] = this;
+}
+
+acceptor_state::~acceptor_state() {
+  error_code ignored;
+  close(ignored);
+  if (net_)
+    for (auto it = net_->objects.begin(); it != net_->objects.end(); ++it)
+      if (it->second == this) {
+        net_->objects.erase(it);
+        break;
+      }
+}
+
+void acceptor_state::open(const boost::asio::ip::tcp& protocol, error_code& ec) {
+  ec = {};
+  if (open_) {
+    ec = boost::asio::error::already_open;
+    return;
+  }
+  open_ = true;
+  v6_ = protocol == boost::asio::ip::tcp::v6();
+  bound_ = listening_ = false;
+  local_ = tcp_endpoint();
+}
+
+void acceptor_state::bind(const tcp_endpoint& ep, error_code& ec) {
+  ec = {};
+  if (!open_) {
+    ec = boost::asio::error::bad_descriptor;
+    return;
+  }
+  if (bound_) {
+    ec = boost::asio::error::invalid_argument;
+    return;
+  }
+  const auto& a = ep.address();
+  if (!a.is_unspecified() && !a.is_loopback() &&
+      std::find(host_->addresses().begin(), host_->addresses().end(), a) == host_->addresses().end()) {
+    ec = boost::system::errc::make_error_code(boost::system::errc::address_not_available);
+    return;
+  }
+  if (ep.port() != 0 && net_->ports.count({net_state::index(*host_), ep.port()})) {
+    ec = boost::asio::error::address_in_use;
+    return;
+  }
+  const std::uint16_t port = net_->take_port(*host_, ep.port());
+  if (port == 0) {
+    ec = boost::asio::error::address_in_use;
+    return;
+  }
+  local_ = tcp_endpoint(a, port);
+  bound_ = true;
+}
+
+void acceptor_state::listen(int backlog, error_code& ec) {
+  ec = {};
+  if (!open_) {
+    ec = boost::asio::error::bad_descriptor;
+    return;
+  }
+  if (!bound_) {
+    bind(tcp_endpoint(v6_ ? boost::asio::ip::tcp::v6() : boost::asio::ip::tcp::v4(), 0), ec);
+    if (ec) return;
+  }
+  // Linux clamps to somaxconn (4096) and a negative backlog to 0.
+  backlog_ = std::clamp(backlog, 0, 4096);
+  listening_ = true;
+  net_->listeners[{net_state::index(*host_), local_.port()}] = this;
+  subject_ = core()->journal().add_subject(host_->name() + ":" + std::to_string(local_.port()));
+  record("listen " + local_.address().to_string() + ":" + std::to_string(local_.port()) + " backlog " +
+         std::to_string(backlog_));
+}
+
+void acceptor_state::close(error_code& ec) {
+  ec = {};
+  if (!open_) return;
+  open_ = false;
+  std::vector<std::unique_ptr<socket_state>> unaccepted = std::move(ready_);
+  ready_.clear();
+  if (net_) {
+    record("close");
+    if (listening_) net_->listeners.erase({net_state::index(*host_), local_.port()});
+    if (bound_) net_->release_port(*host_, local_.port());
+    // Connections nobody accepted are reset, as the kernel does.
+    for (auto& s : unaccepted) s->linger_enabled = true, s->linger_seconds = 0;
+  }
+  listening_ = bound_ = false;
+  unaccepted.clear();
+  cancel();
+}
+
+std::size_t acceptor_state::cancel() noexcept {
+  std::vector<net_op*> ops;
+  take_all_ops(ops);
+  if (!ops.empty()) record("cancel " + std::to_string(ops.size()) + (ops.size() == 1 ? " accept" : " accepts"));
+  for (net_op* op : ops) finish(op, boost::asio::error::operation_aborted, 0);
+  return ops.size();
+}
+
+void acceptor_state::take_all_ops(std::vector<net_op*>& out) noexcept {
+  try {
+    for (net_op* a = std::exchange(accepts_, nullptr); a;) {
+      net_op* next = a->next;
+      out.push_back(a);
+      a = next;
+    }
+  } catch (...) {
+  }
+}
+
+tcp_endpoint acceptor_state::local_endpoint(error_code& ec) const {
+  ec = open_ ? error_code() : error_code(boost::asio::error::bad_descriptor);
+  return open_ ? local_ : tcp_endpoint();
+}
+
+void acceptor_state::option_set(const char* what) noexcept { record(std::string("set ") + what); }
+
+void acceptor_state::start_accept(net_op* op) {
+  namespace error = boost::asio::error;
+  if (!open_) return finish(op, error::bad_descriptor, 0);
+  if (!listening_) return finish(op, error::invalid_argument, 0);
+  if (op->accept_into->is_open()) return finish(op, error::already_open, 0);
+  op->since = core()->now();
+  op->order = core()->journal().total();
+  op->next = nullptr;
+  net_op** p = &accepts_;
+  while (*p) p = &(*p)->next;
+  *p = op;
+  match();
+}
+
+void acceptor_state::match() noexcept {
+  while (accepts_ && !ready_.empty()) {
+    net_op* op = std::exchange(accepts_, accepts_->next);
+    std::unique_ptr<socket_state> conn = std::move(ready_.front());
+    ready_.erase(ready_.begin());
+    socket_state& into = *op->accept_into;
+    // The user's socket takes over the connection and its id (where packets go).
+    error_code ignored;
+    into.close(ignored);
+    net_->objects.erase(into.id_);
+    net_->objects.erase(conn->id_);
+    net_->sockets.erase(conn->id_);
+    into.id_ = conn->id_;
+    net_->objects[into.id_] = &into;
+    net_->sockets[into.id_] = &into;
+    into.host_ = conn->host_;
+    into.subject_ = conn->subject_;
+    into.open_ = true;
+    into.v6_ = conn->v6_;
+    into.connected_ = conn->connected_;
+    into.accepted_ = true;
+    into.fin_received_ = conn->fin_received_;
+    into.reset_ = conn->reset_;
+    into.pending_error_ = conn->pending_error_;
+    into.local_ = conn->local_;
+    into.remote_ = conn->remote_;
+    into.peer_id_ = conn->peer_id_;
+    into.last_arrival_ = conn->last_arrival_;
+    into.inbox_ = std::move(conn->inbox_);
+    into.head_ = conn->head_;
+    // The husk is gone without a word: it must not send a FIN or free the port.
+    conn->open_ = false;
+    conn->net_ = nullptr;
+    conn.reset();
+    record("accept " + net_->name(into.remote_, *into.host_));
+    finish(op, {}, 0);
+  }
+}
+
+void acceptor_state::cancel_op(net_op* op) noexcept {
+  net_op** p = &accepts_;
+  while (*p && *p != op) p = &(*p)->next;
+  if (!*p) return;
+  *p = op->next;
+  record("accept cancelled");
+  finish(op, boost::asio::error::operation_aborted, 0);
+}
+
+void acceptor_state::vanish(std::vector<net_op*>& ops) noexcept {
+  if (open_ && net_) {
+    record("gone (host crashed)");
+    if (listening_) net_->listeners.erase({net_state::index(*host_), local_.port()});
+    if (bound_) net_->release_port(*host_, local_.port());
+  }
+  for (auto& conn : ready_) {
+    conn->open_ = false;  // silently: a crashed kernel sends nothing
+    conn->net_->sockets.erase(conn->id_);
+  }
+  ready_.clear();
+  open_ = listening_ = bound_ = false;
+  take_all_ops(ops);
+}
+
+void acceptor_state::on_sim_shutdown() noexcept {
+  std::vector<net_op*> ops;
+  take_all_ops(ops);
+  net_ = nullptr;
+  for (net_op* op : ops) op->destroy();
+}
+
+void acceptor_state::describe_pending(std::vector<pending_operation>& out) const {
+  for (const net_op* a = accepts_; a; a = a->next)
+    out.push_back({"accept on " + host_->name() + ":" + std::to_string(local_.port()), "net accept",
+                   sim_clock::time_point(sim_clock::duration(a->since)), "", a->order});
+}
+
+// -- packets arriving -----------------------------------------------------------
+
+void net_state::arrive(std::unique_ptr<packet>& owned) {
+  packet& p = *owned;
+  // A crashed host hears nothing; a cut link holds what crosses it until heal.
+  if (!p.to_host->up_) return;
+  if (p.from_host != p.to_host && cuts.count(cut_key(*p.from_host, *p.to_host))) {
+    held.push_back(std::move(owned));
+    return;
+  }
+  if (p.kind == packet_kind::syn) return arrive_syn(p);
+  auto it = sockets.find(p.to);
+  socket_state* s = it == sockets.end() ? nullptr : it->second;
+  switch (p.kind) {
+    case packet_kind::syn_ack:
+      if (!s || !s->connecting_) {
+        // The connect was given up meanwhile: the client's kernel resets the connection.
+        auto rst = std::make_unique<packet>();
+        rst->kind = packet_kind::rst;
+        rst->to = p.from;
+        send(std::move(rst), *p.to_host, *p.from_host);
+        return;
+      }
+      s->connecting_ = false;
+      s->connected_ = true;
+      s->peer_id_ = p.from;
+      s->record("connected");
+      s->complete_waits(true);
+      s->finish(std::exchange(s->connect_, nullptr), {}, 0);
+      return;
+    case packet_kind::refused:
+      if (!s || !s->connecting_) return;
+      s->connecting_ = false;
+      s->record("connect failed: connection_refused");
+      s->finish(std::exchange(s->connect_, nullptr), boost::asio::error::connection_refused, 0);
+      return;
+    case packet_kind::data:
+      if (!s || !s->open_) {
+        // Bytes for a closed socket: its kernel answers with an RST.
+        if (p.from) {
+          auto rst = std::make_unique<packet>();
+          rst->kind = packet_kind::rst;
+          rst->to = p.from;
+          send(std::move(rst), *p.to_host, *p.from_host);
+        }
+        return;
+      }
+      if (s->reset_) return;
+      s->inbox_.append(p.bytes);
+      s->record("arrived " + bytes_text(p.bytes.size()));
+      s->deliver();
+      s->complete_waits(true);
+      return;
+    case packet_kind::fin:
+      if (!s || !s->open_ || s->reset_) return;
+      s->fin_received_ = true;
+      s->record("arrived: fin");
+      s->deliver();
+      s->complete_waits(true);
+      return;
+    case packet_kind::rst:
+      if (!s || !s->open_ || s->reset_) return;
+      s->reset_ = true;
+      // After the peer's FIN (CLOSE_WAIT) Linux reports EPIPE, else ECONNRESET.
+      s->pending_error_ = s->fin_received_ ? error_code(boost::asio::error::broken_pipe)
+                                           : error_code(boost::asio::error::connection_reset);
+      s->inbox_.clear();
+      s->head_ = 0;
+      s->record("arrived: rst");
+      s->deliver();
+      s->complete_waits(true);
+      return;
+    case packet_kind::syn:
+      return;
+  }
+}
+
+void net_state::arrive_syn(packet& p) {
+  auto cit = sockets.find(p.from);
+  socket_state* client = cit == sockets.end() ? nullptr : cit->second;
+  host& server_host = *p.to_host;
+  host* client_host = client ? client->host_ : nullptr;
+  auto lit = listeners.find({server_host.index_, p.dst.port()});
+  acceptor_state* acc = lit == listeners.end() ? nullptr : lit->second;
+  if (acc && !acc->local_.address().is_unspecified() && acc->local_.address() != p.dst.address() &&
+      !(acc->local_.address().is_loopback() && p.dst.address().is_loopback()))
+    acc = nullptr;
+  if (!client) return;  // the client gave up before the SYN arrived
+  if (!acc) {
+    auto r = std::make_unique<packet>();
+    r->kind = packet_kind::refused;
+    r->to = p.from;
+    send(std::move(r), server_host, *client_host);
+    return;
+  }
+  if (acc->ready_.size() > static_cast<std::size_t>(acc->backlog_)) {
+    acc->record("syn from " + name(p.src, server_host) + " dropped: accept queue full (backlog " +
+                std::to_string(acc->backlog_) + ")");
+    return;
+  }
+  auto conn = std::make_unique<socket_state>(core, server_host);
+  conn->open_ = true;
+  conn->v6_ = p.dst.address().is_v6();
+  conn->connected_ = true;
+  conn->accepted_ = true;
+  conn->local_ = p.dst;
+  conn->remote_ = p.src;
+  conn->peer_id_ = p.from;
+  sockets[conn->id_] = conn.get();
+  conn->subject_ = core.journal().add_subject(conn->describe());
+  conn->record("connection from " + name(p.src, server_host));
+  auto ack = std::make_unique<packet>();
+  ack->kind = packet_kind::syn_ack;
+  ack->to = p.from;
+  ack->from = conn->id_;
+  send(std::move(ack), server_host, *client_host, &conn->last_arrival_);
+  acc->ready_.push_back(std::move(conn));
+  acc->match();
+}
+
+}  // namespace detail
+}  // namespace faultline::net
+
+namespace faultline::net {
+
+namespace detail {
+
+std::unique_ptr<socket_state> make_socket_state(faultline::detail::sim_core* core, net::host* h, const char* caller) {
+  if (!core)
+    throw std::invalid_argument(std::string("faultline: ") + caller +
+                                ": the executor does not belong to a sim_context; the simulated network runs only on "
+                                "a faultline::sim_context (use asio::ip::tcp on an io_context)");
+  net::network& n = network::of(core->context());
+  if (h && &h->network() != &n)
+    throw std::invalid_argument(std::string("faultline: ") + caller + ": host \"" + h->name() +
+                                "\" belongs to another sim_context; create the socket from an executor of this sim");
+  return std::make_unique<socket_state>(*core, h ? *h : n.localhost());
+}
+
+std::unique_ptr<acceptor_state> make_acceptor_state(faultline::detail::sim_core* core, net::host* h,
+                                                    const char* caller) {
+  if (!core)
+    throw std::invalid_argument(std::string("faultline: ") + caller +
+                                ": the executor does not belong to a sim_context; the simulated network runs only on "
+                                "a faultline::sim_context (use asio::ip::tcp on an io_context)");
+  net::network& n = network::of(core->context());
+  if (h && &h->network() != &n)
+    throw std::invalid_argument(std::string("faultline: ") + caller + ": host \"" + h->name() +
+                                "\" belongs to another sim_context; create the acceptor from an executor of this sim");
+  return std::make_unique<acceptor_state>(*core, h ? *h : n.localhost());
+}
+
+std::vector<tcp_endpoint> resolve(faultline::detail::sim_core* core, net::host* /*h*/, const std::string& host_name,
+                                  const std::string& service, error_code& ec) {
+  ec = {};
+  if (!core)
+    throw std::invalid_argument(
+        "faultline: net::resolver::async_resolve: the executor does not belong to a sim_context; the simulated "
+        "resolver runs only on a faultline::sim_context (use asio::ip::tcp::resolver on an io_context)");
+  unsigned port = 0;
+  if (!service.empty()) {
+    auto [end, err] = std::from_chars(service.data(), service.data() + service.size(), port);
+    if (err != std::errc() || end != service.data() + service.size() || port > 65535) {
+      ec = boost::asio::error::service_not_found;
+      return {};
+    }
+  }
+  const auto p = static_cast<std::uint16_t>(port);
+  std::vector<tcp_endpoint> out;
+  error_code parse;
+  const asio::ip::address numeric = asio::ip::make_address(host_name, parse);
+  if (!parse) {
+    out.emplace_back(numeric, p);
+  } else if (host_name == "localhost") {
+    out.emplace_back(asio::ip::address_v4::loopback(), p);
+    out.emplace_back(asio::ip::address_v6::loopback(), p);
+  } else if (net::host* target = network::of(core->context()).state().find(host_name)) {
+    for (const auto& a : target->addresses())
+      if (a.is_v4()) out.emplace_back(a, p);
+    for (const auto& a : target->addresses())
+      if (a.is_v6()) out.emplace_back(a, p);
+  } else {
+    ec = boost::asio::error::host_not_found;
+  }
+  return out;
+}
+
+void throw_error(const error_code& ec, const char* caller) { throw boost::system::system_error(ec, caller); }
+
+void throw_moved_from(const char* caller) {
+  throw std::logic_error(std::string("faultline: ") + caller + ": the object was moved from; use the one it was moved to");
+}
+
+}  // namespace detail
+
+// -- network --------------------------------------------------------------------
+
+namespace {
+sim_context& as_sim(asio::execution_context& ctx) {
+  faultline::detail::sim_core* core = faultline::detail::sim_core_of_context(ctx);
+  if (!core)
+    throw std::invalid_argument(
+        "faultline: net::network: the execution context is not a sim_context; the simulated network is a service "
+        "of a faultline::sim_context (network::of(sim))");
+  return core->context();
+}
+}  // namespace
+
+network::network(asio::execution_context& ctx) : service(ctx) {
+  sim_context& sim = as_sim(ctx);
+  state_ = std::make_unique<detail::net_state>(*this, sim);
+  host& lo = *state_->hosts.front();
+  lo.addresses_ = {};
+}
+
+network::~network() = default;
+
+host& network::add_host(std::string name, std::vector<std::string> addresses) {
+  auto& st = *state_;
+  if (name.empty())
+    throw std::invalid_argument("faultline: network::add_host: a host needs a name (the resolver answers for it)");
+  if (st.find(name))
+    throw std::invalid_argument("faultline: network::add_host: a host named \"" + name +
+                                "\" exists already; host names are unique");
+  const auto n = static_cast<std::uint32_t>(st.hosts.size());
+  std::vector<asio::ip::address> parsed;
+  if (addresses.empty()) {
+    if (n > 65535)
+      throw std::invalid_argument("faultline: network::add_host: too many hosts for automatic addresses; give \"" +
+                                  name + "\" explicit addresses");
+    asio::ip::address_v4::bytes_type v4{10, 0, static_cast<unsigned char>(n >> 8), static_cast<unsigned char>(n & 255)};
+    asio::ip::address_v6::bytes_type v6{};
+    v6[0] = 0xfd;
+    v6[14] = static_cast<unsigned char>(n >> 8);
+    v6[15] = static_cast<unsigned char>(n & 255);
+    parsed = {asio::ip::address_v4(v4), asio::ip::address_v6(v6)};
+  } else {
+    for (const std::string& text : addresses) {
+      boost::system::error_code ec;
+      asio::ip::address a = asio::ip::make_address(text, ec);
+      if (ec)
+        throw std::invalid_argument("faultline: network::add_host(\"" + name + "\"): \"" + text +
+                                    "\" is not a numeric IPv4 or IPv6 address (names come from the host's name)");
+      if (a.is_loopback() || a.is_unspecified())
+        throw std::invalid_argument("faultline: network::add_host(\"" + name + "\"): " + text +
+                                    " is a loopback or unspecified address; every host has 127.0.0.1 and ::1 already");
+      parsed.push_back(a);
+    }
+    std::stable_partition(parsed.begin(), parsed.end(), [](const asio::ip::address& a) { return a.is_v4(); });
+  }
+  for (const auto& a : parsed) {
+    auto it = st.by_address.find(a);
+    if (it != st.by_address.end())
+      throw std::invalid_argument("faultline: network::add_host(\"" + name + "\"): " + a.to_string() +
+                                  " belongs to host \"" + it->second->name() + "\" already; addresses are unique");
+  }
+  auto h = std::unique_ptr<host>(new host(*this, st.sim, std::move(name), n));
+  h->addresses_ = std::move(parsed);
+  for (const auto& a : h->addresses_) st.by_address[a] = h.get();
+  st.hosts.push_back(std::move(h));
+  return *st.hosts.back();
+}
+
+host& network::get_host(std::string_view name) const { return state_->get(name, "network::get_host"); }
+
+host& network::localhost() const { return *state_->hosts.front(); }
+
+std::vector<host*> network::hosts() const {
+  std::vector<host*> out;
+  for (const auto& h : state_->hosts) out.push_back(h.get());
+  return out;
+}
+
+void network::set_latency(std::string_view a, std::string_view b, sim_clock::duration one_way) {
+  host& ha = state_->get(a, "network::set_latency");
+  host& hb = state_->get(b, "network::set_latency");
+  if (one_way.count() < 0)
+    throw std::invalid_argument("faultline: network::set_latency(\"" + ha.name() + "\", \"" + hb.name() +
+                                "\"): the latency " + to_string(one_way) + " is negative; use 0 or more");
+  state_->latencies[{ha.index_, hb.index_}] = one_way.count();
+  state_->latencies[{hb.index_, ha.index_}] = one_way.count();
+}
+
+void network::set_default_latency(sim_clock::duration one_way) {
+  if (one_way.count() < 0)
+    throw std::invalid_argument("faultline: network::set_default_latency: the latency " + to_string(one_way) +
+                                " is negative; use 0 or more");
+  state_->default_latency = one_way.count();
+}
+
+sim_clock::duration network::latency(std::string_view from, std::string_view to) const {
+  return sim_clock::duration(
+      state_->latency(state_->get(from, "network::latency"), state_->get(to, "network::latency")));
+}
+
+void network::partition(std::string_view a, std::string_view b) {
+  host& ha = state_->get(a, "network::partition");
+  host& hb = state_->get(b, "network::partition");
+  if (&ha == &hb)
+    throw std::invalid_argument("faultline: network::partition(\"" + ha.name() + "\", \"" + hb.name() +
+                                "\"): a host cannot be cut from itself; name two hosts (or crash it)");
+  if (state_->cuts.insert(detail::net_state::cut_key(ha, hb)).second)
+    state_->note("partition " + ha.name() + " <-> " + hb.name());
+}
+
+void network::heal(std::string_view a, std::string_view b) {
+  host& ha = state_->get(a, "network::heal");
+  host& hb = state_->get(b, "network::heal");
+  const auto key = detail::net_state::cut_key(ha, hb);
+  if (!state_->cuts.erase(key)) return;
+  // Release what was held, in the order it reached the cut.
+  std::vector<std::unique_ptr<detail::net_state::packet>> keep, release;
+  for (auto& p : state_->held)
+    (detail::net_state::cut_key(*p->from_host, *p->to_host) == key ? release : keep).push_back(std::move(p));
+  state_->held = std::move(keep);
+  state_->note("heal " + ha.name() + " <-> " + hb.name() + ", " + std::to_string(release.size()) +
+               (release.size() == 1 ? " segment released" : " segments released"));
+  for (auto& p : release) {
+    host& from = *p->from_host;
+    host& to = *p->to_host;
+    state_->send(std::move(p), from, to);
+  }
+}
+
+bool network::partitioned(std::string_view a, std::string_view b) const {
+  host& ha = state_->get(a, "network::partitioned");
+  host& hb = state_->get(b, "network::partitioned");
+  return state_->cuts.count(detail::net_state::cut_key(ha, hb)) > 0;
+}
+
+void network::crash(std::string_view name) {
+  host& h = state_->get(name, "network::crash");
+  if (!h.up_)
+    throw std::invalid_argument("faultline: network::crash(\"" + h.name() +
+                                "\"): the host is down already; restart it first");
+  h.up_ = false;
+  state_->note("crash " + h.name());
+  std::vector<detail::io_state*> on_host;
+  for (auto& [id, o] : state_->objects)
+    if (o->host_ == &h) on_host.push_back(o);
+  std::vector<detail::net_op*> ops;
+  for (detail::io_state* o : on_host) {
+    if (auto* s = dynamic_cast<detail::socket_state*>(o))
+      s->vanish(ops);
+    else if (auto* a = dynamic_cast<detail::acceptor_state*>(o))
+      a->vanish(ops);
+  }
+  for (detail::net_op* op : ops) op->complete(asio::error::operation_aborted, 0);
+  auto cancels = std::move(h.on_crash_);
+  h.on_crash_.clear();
+  for (auto& c : cancels) c();
+}
+
+void network::restart(std::string_view name) {
+  host& h = state_->get(name, "network::restart");
+  if (h.up_)
+    throw std::invalid_argument("faultline: network::restart(\"" + h.name() +
+                                "\"): the host is up; crash it first");
+  h.up_ = true;
+  state_->note("restart " + h.name());
+}
+
+void network::shutdown() {
+  // The sim is going away: drop every pending operation's handler without
+  // running it. Destroying a handler may destroy the coroutine that owns a
+  // socket, so detach everything first, then destroy.
+  // Connections nobody accepted are destroyed last, once nothing can send.
+  std::vector<detail::net_op*> ops;
+  std::vector<std::unique_ptr<detail::socket_state>> unaccepted;
+  std::vector<detail::io_state*> objects;
+  for (auto& [id, o] : state_->objects) objects.push_back(o);
+  for (detail::io_state* o : objects) {
+    if (auto* s = dynamic_cast<detail::socket_state*>(o))
+      s->take_all_ops(ops);
+    else if (auto* a = dynamic_cast<detail::acceptor_state*>(o)) {
+      a->take_all_ops(ops);
+      for (auto& conn : a->ready_) unaccepted.push_back(std::move(conn));
+      a->ready_.clear();
+    }
+    o->net_ = nullptr;
+  }
+  state_->objects.clear();
+  state_->sockets.clear();
+  state_->listeners.clear();
+  state_->held.clear();
+  for (detail::net_op* op : ops) op->destroy();
+  unaccepted.clear();
+}
+
+}  // namespace faultline::net
