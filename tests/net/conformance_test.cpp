@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "net_test_support.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -26,7 +28,7 @@ using namespace asio::experimental::awaitable_operators;
 
 namespace {
 
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+using faultline_test::use_tuple;
 
 // faultline's network: a server and a client host 1 ms apart.
 struct sim_backend {

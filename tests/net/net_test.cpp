@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "net_test_support.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -25,7 +27,7 @@ using namespace asio::experimental::awaitable_operators;
 
 namespace {
 
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+using faultline_test::use_tuple;
 
 // Hosts "db" (10.0.0.1) and "app" (10.0.0.2), 5 ms apart, and a listener on db:5432.
 struct two_hosts {
