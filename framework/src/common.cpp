@@ -7,11 +7,13 @@
 
 #include <boost/asio/error.hpp>
 #include <boost/asio/experimental/channel_error.hpp>
+#include <boost/asio/multiple_exceptions.hpp>
 #include <boost/system/system_error.hpp>
 
 #include <cstdlib>
 #include <cxxabi.h>
 #include <memory>
+#include <ostream>
 #include <typeinfo>
 
 namespace faultline {
@@ -53,6 +55,8 @@ const char* to_string(fault_kind k) noexcept {
 }
 
 std::string to_string(sim_clock::time_point t) { return "t=" + to_string(t.time_since_epoch()); }
+
+std::ostream& operator<<(std::ostream& os, sim_clock::time_point t) { return os << to_string(t); }
 
 std::string pending_operation::describe() const {
   std::string s = name + " (" + kind + ") waiting since " + to_string(since);
@@ -137,6 +141,10 @@ std::string describe_exception(const std::exception_ptr& e) {
   if (!e) return "no exception";
   try {
     std::rethrow_exception(e);
+  } catch (const boost::asio::multiple_exceptions& x) {
+    // What Asio's `&&` and parallel_group throw: its what() is only "multiple
+    // exceptions", so name the first inner one, the real cause.
+    return demangle(typeid(x).name()) + " (first: " + describe_exception(x.first_exception()) + ")";
   } catch (const std::exception& x) {
     return demangle(typeid(x).name()) + ": " + x.what();
   } catch (...) {

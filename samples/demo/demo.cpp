@@ -24,8 +24,15 @@ struct suite_totals {
   int failed = 0;
   std::array<std::uint64_t, fault_kinds.size()> faults{};
   std::uint64_t virtual_ns = 0;
+  // Wall time, everywhere in the demo: real time elapsed, measured around the
+  // process that ran (start-up included), never the tests' own clocks.
   std::uint64_t wall_us = 0;
 };
+
+std::uint64_t elapsed_us(std::chrono::steady_clock::time_point since) {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - since).count());
+}
 
 std::string quote(const std::string& s) { return "'" + s + "'"; }
 
@@ -52,8 +59,10 @@ suite_totals run_suite(const demo_suite& s) {
   const std::string report = std::string(demo_work_dir) + "/" + s.name + ".report";
   const std::string log = std::string(demo_work_dir) + "/" + s.name + ".log";
   std::remove(report.c_str());
-  const int rc = run("FAULTLINE_REPORT=" + quote(report) + " " + quote(s.path), log);
   suite_totals t;
+  const auto started = std::chrono::steady_clock::now();
+  const int rc = run("FAULTLINE_REPORT=" + quote(report) + " " + quote(s.path), log);
+  t.wall_us = elapsed_us(started);
   std::istringstream lines(read_file(report));
   for (std::string line; std::getline(lines, line);) {
     if (line.rfind("test ", 0) != 0) continue;
@@ -61,7 +70,6 @@ suite_totals run_suite(const demo_suite& s) {
     if (line.find(" failed ") != std::string::npos) ++t.failed;
     for (std::size_t k = 0; k < fault_kinds.size(); ++k) t.faults[k] += field(line, fault_kinds[k]);
     t.virtual_ns += field(line, "virtual_ns");
-    t.wall_us += field(line, "wall_us");
   }
   if (rc != 0 && t.failed == 0) t.failed = 1;  // crashed, or failed before any test ended
   if (t.failed) std::cout << "  " << s.name << " FAILED; its output is in " << log << "\n";
@@ -80,10 +88,58 @@ std::string millis(std::uint64_t us) {
   return o.str();
 }
 
+std::string ordinal(unsigned long n) {
+  static constexpr const char* words[] = {"first", "second", "third", "fourth", "fifth"};
+  return n < 5 ? words[n] : "call #" + std::to_string(n);
+}
+
+// "fetch#0=cancel" -> "the first call of fetch was cancelled": a schedule's
+// first fault in words. Empty if the text is not a fault.
+std::string explain_fault(const std::string& f) {
+  const auto hash = f.find('#');
+  const auto eq = f.find('=', hash == std::string::npos ? 0 : hash);
+  if (hash == std::string::npos || eq == std::string::npos) return "";
+  const std::string point = f.substr(0, hash);
+  const unsigned long call = std::strtoul(f.c_str() + hash + 1, nullptr, 10);
+  const std::string kind = f.substr(eq + 1);
+  std::string what;
+  if (kind == "cancel") what = "was cancelled (ended with operation_aborted)";
+  else if (kind == "hang") what = "hung until cancelled";
+  else if (kind == "exception") what = "threw an exception";
+  else if (kind.rfind("error", 0) == 0) what = "failed with an error" + kind.substr(5);
+  else if (kind.rfind("latency", 0) == 0) what = "was delayed by " + kind.substr(8, kind.size() > 9 ? kind.size() - 9 : 0);
+  else what = "got fault " + kind;
+  return "the " + ordinal(call) + " call of " + point + " " + what;
+}
+
+// The failure a replay printed: GoogleTest's failure message and the virtual
+// timeline the listener printed after it.
+std::string failure_excerpt(const std::string& out) {
+  std::istringstream lines(out);
+  std::string excerpt;
+  bool in_failure = false, in_timeline = false;
+  int taken = 0;
+  for (std::string line; std::getline(lines, line) && taken < 60;) {
+    if (!in_failure && line.find(": Failure") != std::string::npos) in_failure = true;
+    if (!in_failure) continue;
+    if (line.rfind("[ timeline ]", 0) == 0) {
+      in_timeline = true;
+    } else if (in_timeline && line.rfind("  ", 0) != 0) {
+      break;  // the end of the timeline block
+    } else if (!in_timeline && line.rfind("[", 0) == 0) {
+      continue;  // GoogleTest's and the chaos runner's own status lines
+    }
+    excerpt += "    " + line + "\n";
+    ++taken;
+  }
+  return excerpt;
+}
+
 // The planted-bug sweep: found, minimised, replayed.
 bool chaos_demo() {
   if (!*demo_bug.path) return true;
-  std::cout << "\nA chaos sweep over a planted bug (" << demo_bug.description << "):\n";
+  std::cout << "\nA chaos sweep over a planted bug (" << demo_bug.description << ", in " << demo_bug.source
+            << "):\n";
   const std::string log = std::string(demo_work_dir) + "/planted_bug.log";
   const int rc = run("FAULTLINE_SEEDS=200 " + quote(demo_bug.path) + " --gtest_filter=" + quote(demo_bug.filter), log);
   const std::string out = read_file(log);
@@ -102,15 +158,29 @@ bool chaos_demo() {
     std::cout << "  the sweep did not report the planted bug; its output is in " << log << "\n";
     return false;
   }
-  std::cout << "  found after " << seeds << " seeds:" << found.substr(found.find(" chaos sweep") ) << "\n"
-            << "  " << minimal.substr(minimal.find_first_not_of(' ')) << "\n"
-            << "  replay command: " << replay << "\n";
+  std::cout << "  found after " << seeds << " seeds:" << found.substr(found.find(" chaos sweep")) << "\n";
+  if (!minimal.empty()) {
+    std::cout << "  " << minimal.substr(minimal.find_first_not_of(' ')) << "\n";
+    // A schedule is the list of faults injected, `point#call=fault` (calls
+    // counted from 0), separated by ';'.
+    const auto colon = minimal.rfind("): ");
+    const std::string schedule = colon == std::string::npos ? "" : minimal.substr(colon + 3);
+    const std::string first = schedule.substr(0, schedule.find(';'));
+    const std::string words = explain_fault(first);
+    if (!words.empty())
+      std::cout << "  (a schedule lists the faults injected as point#call=fault, calls counted from 0: " << first
+                << " means " << words << ")\n";
+  }
+  std::cout << "  replay command: " << replay << "\n";
   const std::string replay_log = std::string(demo_work_dir) + "/planted_bug_replay.log";
   const int replay_rc = run(replay, replay_log);
   const std::string replayed = read_file(replay_log);
   const bool reproduced = replay_rc != 0 && replayed.find("replaying schedule") != std::string::npos;
   std::cout << "  replayed: " << (reproduced ? "the same failure, from the schedule alone" : "DID NOT REPRODUCE")
             << "\n";
+  const std::string excerpt = failure_excerpt(replayed);
+  if (!excerpt.empty()) std::cout << "  what broke, and when (virtual time):\n" << excerpt;
+  std::cout << "  the bug: " << demo_bug.source << " (look for PLANTED BUG)\n";
   return reproduced;
 }
 
@@ -122,6 +192,7 @@ int main() {
   std::cout << std::left << std::setw(18) << "sample" << std::right << std::setw(10) << "scenarios";
   for (const char* k : fault_kinds) std::cout << std::setw(10) << k;
   std::cout << std::setw(14) << "virtual time" << std::setw(12) << "wall time" << "\n";
+  std::cout << "(wall time: real time elapsed running each suite's process)\n";
 
   suite_totals all;
   int suites_failed = 0;
@@ -149,7 +220,7 @@ int main() {
   std::cout << "\n" << all.scenarios << " scenarios injected " << faults << " faults and simulated "
             << seconds(all.virtual_ns) << " of virtual time in "
             << millis(static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(wall).count()))
-            << " of wall time (processes included).\n";
+            << " of wall time.\n";
   if (suites_failed == 0 && all.failed == 0 && chaos_ok && all.scenarios > 0) {
     std::cout << "all " << demo_suites.size() << " samples passed and the planted bug was found and replayed\n";
     return 0;

@@ -64,17 +64,46 @@ TEST(OutcomeMatchers, Returned) {
   EXPECT_EQ(describe<outcome<int>>(Returned(42)), "returned a value that is equal to 42");
   EXPECT_EQ(describe<outcome<int>>(Returned(42), true), "did not return a value that is equal to 42");
   EXPECT_EQ(describe<outcome<void>>(Returned()), "returned");
-  EXPECT_EQ(explain<outcome<int>>(Returned(42), threw(std::logic_error("x"), 2s)),
-            "which threw std::logic_error at t=2.000s");
-  EXPECT_EQ(explain<outcome<int>>(Returned(42), returned(41, 1s)), "which returned 41 at t=1.000s");
-  EXPECT_EQ(explain<outcome<int>>(Returned(42), cancelled(500ms)), "which was cancelled at t=0.500s");
+  // The printed outcome says how it ended: explanations add nothing to it.
+  EXPECT_EQ(explain<outcome<int>>(Returned(42), threw(std::logic_error("x"), 2s)), "");
+  EXPECT_EQ(explain<outcome<int>>(Returned(42), returned(41, 1s)), "");
+  EXPECT_EQ(explain<outcome<int>>(Returned(42), cancelled(500ms)), "");
+  // A value matcher's own explanation is kept.
+  EXPECT_EQ(explain<outcome<std::vector<int>>>(Returned(::testing::SizeIs(3)),
+                                               outcome<std::vector<int>>::returned({1, 2}, at(1s))),
+            "whose size 2 doesn't match");
 }
 
-TEST(OutcomeMatchers, AFailedExpectThatShowsTheOutcomeAndWhy) {
-  EXPECT_NONFATAL_FAILURE(EXPECT_THAT(threw(std::logic_error("bad state"), 2s), Returned(42)),
-                          "Expected: returned a value that is equal to 42\n"
-                          "  Actual: threw std::logic_error: bad state at t=2.000s, which threw std::logic_error at "
-                          "t=2.000s");
+// The message of the one failure `f` records.
+template <class F>
+std::string failure_message(F f) {
+  ::testing::TestPartResultArray failures;
+  {
+    ::testing::ScopedFakeTestPartResultReporter reporter(
+        ::testing::ScopedFakeTestPartResultReporter::INTERCEPT_ONLY_CURRENT_THREAD, &failures);
+    f();
+  }
+  std::string all;
+  for (int i = 0; i < failures.size(); ++i) all += failures.GetTestPartResult(i).message();
+  return all;
+}
+
+// GoogleTest prints the outcome before the explanation: the explanation must
+// not say it again (it used to: `returned "ok" at t=0.200s, which returned "ok"...`).
+TEST(OutcomeMatchers, AFailedExpectThatShowsTheOutcomeOnce) {
+  EXPECT_THAT(failure_message([] { EXPECT_THAT(threw(std::logic_error("bad state"), 2s), Returned(42)); }),
+              ::testing::EndsWith("Expected: returned a value that is equal to 42\n"
+                                  "  Actual: threw std::logic_error: bad state at t=2.000s"));
+  EXPECT_THAT(failure_message([] { EXPECT_THAT(outcome<std::string>::returned("ok", at(200ms)), Returned("fine")); }),
+              ::testing::EndsWith("  Actual: returned \"ok\" at t=0.200s"));
+  EXPECT_THAT(failure_message([] { EXPECT_THAT(cancelled(20ms), AllOf(Returned(), CompletedAt(at(20ms)))); }),
+              ::testing::EndsWith("  Actual: was cancelled at t=0.020s"));
+  // What the printed outcome does not say is still explained.
+  EXPECT_THAT(failure_message([] { EXPECT_THAT(returned(1, 1500ms), CompletedAt(at(1s))); }),
+              ::testing::EndsWith("  Actual: returned 1 at t=1.500s, which is 0.500s late"));
+  EXPECT_THAT(failure_message([] { EXPECT_THAT(cancelled(1s), Threw<std::runtime_error>()); }),
+              ::testing::EndsWith("  Actual: was cancelled at t=1.000s, which is a cancellation: match it with "
+                                  "WasCancelled()"));
 }
 
 TEST(OutcomeMatchers, Threw) {
@@ -91,13 +120,11 @@ TEST(OutcomeMatchers, Threw) {
   EXPECT_EQ(describe<outcome<int>>(Threw<std::runtime_error>(HasSubstr("x"))),
             "threw std::runtime_error whose what() has substring \"x\"");
   EXPECT_EQ(describe<outcome<int>>(Threw<std::runtime_error>(), true), "did not throw std::runtime_error");
-  EXPECT_EQ(explain<outcome<int>>(Threw<std::runtime_error>(), threw(std::invalid_argument("n"), 30ms)),
-            "which threw std::invalid_argument at t=0.030s");
-  EXPECT_EQ(explain<outcome<int>>(Threw<std::runtime_error>("bang"), threw(std::runtime_error("boom"), 1s)),
-            "which threw std::runtime_error at t=1.000s whose what() is \"boom\"");
-  EXPECT_EQ(explain<outcome<int>>(Threw<std::runtime_error>(), returned(3, 1s)), "which returned 3 at t=1.000s");
+  EXPECT_EQ(explain<outcome<int>>(Threw<std::runtime_error>(), threw(std::invalid_argument("n"), 30ms)), "");
+  EXPECT_EQ(explain<outcome<int>>(Threw<std::runtime_error>("bang"), threw(std::runtime_error("boom"), 1s)), "");
+  EXPECT_EQ(explain<outcome<int>>(Threw<std::runtime_error>(), returned(3, 1s)), "");
   EXPECT_EQ(explain<outcome<int>>(Threw<std::exception>(), cancelled(1s)),
-            "which was cancelled at t=1.000s (a cancellation: match it with WasCancelled())");
+            "which is a cancellation: match it with WasCancelled()");
 }
 
 TEST(OutcomeMatchers, Failed) {
@@ -109,10 +136,9 @@ TEST(OutcomeMatchers, Failed) {
 
   EXPECT_THAT(describe<outcome<int>>(Failed(asio::error::timed_out)), StartsWith("failed with system:110 ("));
   EXPECT_THAT(describe<outcome<int>>(Failed(asio::error::timed_out), true), StartsWith("did not fail with system:110"));
-  EXPECT_THAT(explain<outcome<int>>(Failed(asio::error::timed_out), refused),
-              AllOf(StartsWith("which failed with system:111 ("), HasSubstr(") at t=1.000s")));
+  EXPECT_THAT(explain<outcome<int>>(Failed(asio::error::timed_out), refused), StartsWith("whose code is system:111 ("));
   EXPECT_EQ(explain<outcome<int>>(Failed(asio::error::operation_aborted), cancelled(1s)),
-            "which was cancelled at t=1.000s (a cancellation: match it with WasCancelled())");
+            "which is a cancellation: match it with WasCancelled()");
 }
 
 TEST(OutcomeMatchers, WasCancelled) {
@@ -121,8 +147,7 @@ TEST(OutcomeMatchers, WasCancelled) {
   EXPECT_THAT(outcome<void>::threw(std::make_exception_ptr(std::runtime_error("x")), at(1s)), Not(WasCancelled()));
   EXPECT_EQ(describe<outcome<int>>(WasCancelled()), "was cancelled");
   EXPECT_EQ(describe<outcome<int>>(WasCancelled(), true), "was not cancelled");
-  EXPECT_EQ(explain<outcome<int>>(WasCancelled(), threw(std::runtime_error("x"), 1s)),
-            "which threw std::runtime_error at t=1.000s");
+  EXPECT_EQ(explain<outcome<int>>(WasCancelled(), threw(std::runtime_error("x"), 1s)), "");
 }
 
 TEST(OutcomeMatchers, CompletedAtAndWithin) {
@@ -137,14 +162,12 @@ TEST(OutcomeMatchers, CompletedAtAndWithin) {
   EXPECT_EQ(describe<outcome<int>>(CompletedAt(at(1s))), "completed at t=1.000s");
   EXPECT_EQ(describe<outcome<int>>(CompletedAt(at(1s)), true), "did not complete at t=1.000s");
   EXPECT_EQ(describe<outcome<int>>(CompletedAt(Ge(at(1s)))), "completed at an instant that is >= t=1.000s");
-  EXPECT_EQ(explain<outcome<int>>(CompletedAt(at(1s)), returned(1, 1500ms)),
-            "which completed at t=1.500s, 0.500s late");
-  EXPECT_EQ(explain<outcome<int>>(CompletedAt(at(2s)), returned(1, 1500ms)),
-            "which completed at t=1.500s, 0.500s early");
+  EXPECT_EQ(explain<outcome<int>>(CompletedAt(at(1s)), returned(1, 1500ms)), "which is 0.500s late");
+  EXPECT_EQ(explain<outcome<int>>(CompletedAt(at(2s)), returned(1, 1500ms)), "which is 0.500s early");
+  EXPECT_EQ(explain<outcome<int>>(CompletedAt(Ge(at(2s))), returned(1, 1500ms)), "");
   EXPECT_EQ(describe<outcome<int>>(CompletedWithin(1s)), "completed within 1.000s (by t=1.000s)");
   EXPECT_EQ(describe<outcome<int>>(CompletedWithin(1s), true), "did not complete within 1.000s (by t=1.000s)");
-  EXPECT_EQ(explain<outcome<int>>(CompletedWithin(1s), returned(1, 1250ms)),
-            "which completed at t=1.250s, 0.250s too late");
+  EXPECT_EQ(explain<outcome<int>>(CompletedWithin(1s), returned(1, 1250ms)), "which is 0.250s too late");
 }
 
 // -- call records ----------------------------------------------------------------
@@ -166,7 +189,7 @@ TEST(RecordMatchers, CalledAt) {
   EXPECT_THAT(record(), Not(CalledAt(at(2s))));
   EXPECT_EQ(describe<rec>(CalledAt(at(1s))), "was called at t=1.000s");
   EXPECT_EQ(describe<rec>(CalledAt(at(1s)), true), "was not called at t=1.000s");
-  EXPECT_EQ(explain(CalledAt(at(1500ms)), record()), "which was called at t=1.000s, 0.500s early");
+  EXPECT_EQ(explain(CalledAt(at(1500ms)), record()), "which is 0.500s early");
 }
 
 TEST(RecordMatchers, CalledAtAsAnArgumentsMatcherReadsTheRunningSim) {
@@ -216,7 +239,7 @@ TEST(RecordMatchers, EndedByAndEndedAt) {
   EXPECT_EQ(explain<rec>(EndedBy(call_status::threw, "x"), record()), "whose detail is \"std::runtime_error: boom\"");
   EXPECT_EQ(explain<rec>(EndedBy(call_status::returned), pending), "which is still pending");
   EXPECT_EQ(describe<rec>(EndedAt(at(1s))), "ended at t=1.000s");
-  EXPECT_EQ(explain<rec>(EndedAt(at(1s)), record()), "which ended at t=1.100s, 0.100s late");
+  EXPECT_EQ(explain<rec>(EndedAt(at(1s)), record()), "which is 0.100s late");
   EXPECT_EQ(explain<rec>(EndedAt(at(1s)), pending), "which is still pending");
 }
 

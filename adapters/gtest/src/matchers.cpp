@@ -68,6 +68,10 @@ std::string events_tail(const std::vector<trace_event>& events, std::size_t last
 
 bool instant_check::check(sim_clock::time_point t, const char* verb, ::testing::MatchResultListener* l) const {
   if (m_.Matches(t)) return true;
+  if (!verb) {
+    if (exact_) *l << "which is " << offset(t, *exact_);
+    return false;
+  }
   *l << "which " << verb << " at " << to_string(t);
   if (exact_) *l << ", " << offset(t, *exact_);
   return false;
@@ -94,7 +98,7 @@ void completed_within_matcher::DescribeNegationTo(std::ostream* os) const {
 bool completed_within_matcher::check(sim_clock::time_point t, ::testing::MatchResultListener* l) const {
   const sim_clock::time_point bound(d_);
   if (t <= bound) return true;
-  *l << "which completed at " << to_string(t) << ", " << to_string(t - bound) << " too late";
+  *l << "which is " << to_string(t - bound) << " too late";
   return false;
 }
 

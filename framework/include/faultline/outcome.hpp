@@ -4,6 +4,7 @@
 #include <faultline/sim_clock.hpp>
 
 #include <exception>
+#include <ostream>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -124,5 +125,19 @@ class outcome<void> {
   sim_clock::time_point at_;
   std::exception_ptr error_;
 };
+
+/// Streams an outcome as `describe()` does, with the value when it can be
+/// streamed: "returned 42 at t=1.000s". Found by argument-dependent lookup, so
+/// GoogleTest prints outcomes without `<faultline/gtest/print.hpp>` (which,
+/// when included, prints the value with GoogleTest's own printer instead).
+template <class T>
+std::ostream& operator<<(std::ostream& os, const outcome<T>& o) {
+  if constexpr (!std::is_void_v<T>) {
+    if constexpr (requires(const T& v) { os << v; }) {
+      if (o.has_value()) return os << "returned " << o.value() << " at " << to_string(o.completed_at());
+    }
+  }
+  return os << o.describe();
+}
 
 }  // namespace faultline

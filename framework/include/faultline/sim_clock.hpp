@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <iosfwd>
 #include <string>
 
 namespace faultline {
@@ -40,5 +41,14 @@ std::string to_string(sim_clock::time_point t);
 
 /// Formats a duration the same way, without the `t=`: `1.250s`.
 std::string to_string(sim_clock::duration d);
+
+/// Streams an instant as `t=1.250s`. Found by argument-dependent lookup (a
+/// `sim_clock::time_point` is a `std::chrono::time_point` of a faultline type),
+/// so GoogleTest prints `sim.now()` in a failed `EXPECT_EQ` without any
+/// faultline include, and `EXPECT_TRUE(ok) << "at " << sim.now()` reads well.
+/// A duration is a plain `std::chrono::duration`, which lookup never ties to
+/// faultline: stream `faultline::to_string(d)`, or compare instants
+/// (`faultline::at(d)`) rather than durations in assertions.
+std::ostream& operator<<(std::ostream& os, sim_clock::time_point t);
 
 }  // namespace faultline

@@ -23,6 +23,7 @@ namespace faultline {
 namespace detail {
 [[noreturn]] void throw_sim_gone(const char* caller);
 std::int64_t saturating_deadline(std::int64_t now, std::int64_t d) noexcept;
+[[noreturn]] void throw_blocking_timer_wait();
 }  // namespace detail
 
 /// The API of `asio::basic_waitable_timer<steady_clock>`, waiting in virtual
@@ -59,6 +60,7 @@ class basic_steady_timer {
   using clock_type = faultline::steady_clock;
   using duration = clock_type::duration;
   using time_point = clock_type::time_point;
+  using traits_type = asio::wait_traits<clock_type>;
 
   template <class Executor1>
   struct rebind_executor {
@@ -90,6 +92,23 @@ class basic_steady_timer {
       sim_ = std::move(other.sim_);
       real_ = std::move(other.real_);
     }
+    return *this;
+  }
+  /// Move-converts from a timer on another executor type, as Asio's timer does.
+  template <class Executor1, class = std::enable_if_t<std::is_convertible_v<const Executor1&, executor_type>>>
+  basic_steady_timer(basic_steady_timer<Executor1>&& other)
+      : ex_(other.ex_),
+        sim_(std::move(other.sim_)),
+        real_(other.real_ ? std::make_unique<real_timer>(std::move(*other.real_)) : nullptr) {
+    other.real_.reset();
+  }
+  template <class Executor1, class = std::enable_if_t<std::is_convertible_v<const Executor1&, executor_type>>>
+  basic_steady_timer& operator=(basic_steady_timer<Executor1>&& other) {
+    detach();
+    ex_ = other.ex_;
+    sim_ = std::move(other.sim_);
+    real_ = other.real_ ? std::make_unique<real_timer>(std::move(*other.real_)) : nullptr;
+    other.real_.reset();
     return *this;
   }
   basic_steady_timer(const basic_steady_timer&) = delete;
@@ -132,6 +151,54 @@ class basic_steady_timer {
     return live_core("steady_timer::cancel").cancel_all(*sim_);
   }
 
+  /// Ends the oldest pending wait with `operation_aborted`; returns 1, or 0
+  /// when nothing waits. The others keep waiting.
+  std::size_t cancel_one() {
+    if (!sim_) return real_->cancel_one();
+    auto& core = live_core("steady_timer::cancel_one");
+    detail::timer_wait* oldest = sim_->waits;  // the newest is first
+    while (oldest && oldest->next_in_timer) oldest = oldest->next_in_timer;
+    return oldest && core.cancel_wait(oldest) ? 1 : 0;
+  }
+
+  /// Blocks the thread until the expiry (real time only). On a sim it throws
+  /// `std::logic_error`: virtual time moves only while the sim's thread runs
+  /// the sim, so a blocking wait there could never end; use `async_wait`.
+  void wait() {
+    if (sim_) throw_blocking_wait();
+    real_->wait();
+  }
+  void wait(boost::system::error_code& ec) {
+    if (sim_) throw_blocking_wait();
+    real_->wait(ec);
+  }
+
+#if !defined(BOOST_ASIO_NO_DEPRECATED)
+  // Asio's deprecated forms, so code written against them compiles unchanged.
+  std::size_t cancel(boost::system::error_code& ec) {
+    ec = {};
+    return cancel();
+  }
+  std::size_t cancel_one(boost::system::error_code& ec) {
+    ec = {};
+    return cancel_one();
+  }
+  time_point expires_at() const { return expiry(); }
+  std::size_t expires_at(time_point t, boost::system::error_code& ec) {
+    ec = {};
+    return expires_at(t);
+  }
+  duration expires_from_now() const {
+    if (sim_) return duration(sim_->expiry - live_core("steady_timer::expires_from_now").now());
+    return std::chrono::duration_cast<duration>(real_->expiry() - std::chrono::steady_clock::now());
+  }
+  std::size_t expires_from_now(duration d) { return expires_after(d); }
+  std::size_t expires_from_now(duration d, boost::system::error_code& ec) {
+    ec = {};
+    return expires_after(d);
+  }
+#endif
+
   /// Waits until the expiry. Completion signature `void(error_code)`.
   template <class WaitToken = asio::default_completion_token_t<executor_type>>
   auto async_wait(WaitToken&& token = asio::default_completion_token_t<executor_type>()) {
@@ -173,6 +240,11 @@ class basic_steady_timer {
     }
     sim_.reset();
   }
+
+  template <class>
+  friend class basic_steady_timer;
+
+  [[noreturn]] static void throw_blocking_wait() { detail::throw_blocking_timer_wait(); }
 
   detail::sim_core& live_core(const char* caller) const {
     detail::sim_core* core = sim_->core();

@@ -7,6 +7,7 @@
 #include <boost/asio/cancellation_signal.hpp>
 
 #include <exception>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -39,13 +40,42 @@ class task_state_base : public sim_object, public std::enable_shared_from_this<t
   /// the task never finished.
   [[noreturn]] void throw_abandoned() const;
 
+  /// Parks `w` (a coroutine awaiting `task::wait()`) until the task ends; it
+  /// then completes with success through the sim's queue. The wait sits in
+  /// the heap at "never", so per-operation cancellation ends it with
+  /// `operation_aborted` (`sim_core::cancel_wait`), and a wait that can never
+  /// end is part of a stall report.
+  void add_joiner(timer_wait* w) {
+    sim_core* c = core();
+    w->order = c->journal().total();
+    c->schedule(w, std::numeric_limits<std::int64_t>::max());
+    // Linked into joiners_ so that cancel_wait and complete_now unlink it.
+    w->timer = &joiners_;
+    w->prev_in_timer = nullptr;
+    w->next_in_timer = joiners_.waits;
+    if (joiners_.waits) joiners_.waits->prev_in_timer = w;
+    joiners_.waits = w;
+  }
+
  protected:
   /// Records the end in the trace and registry; `e` is null for a value.
   void finish(const std::exception_ptr& e);
   std::int64_t now() const;
   [[noreturn]] void throw_not_done(const char* caller) const;
+  /// Wakes every coroutine awaiting `task::wait()`, oldest first.
+  void release_joiners() {
+    sim_core* c = core();
+    if (!c) return;
+    while (timer_wait* w = oldest_joiner()) c->complete_now(w, {});
+  }
 
  private:
+  timer_wait* oldest_joiner() const noexcept {
+    timer_wait* w = joiners_.waits;
+    while (w && w->next_in_timer) w = w->next_in_timer;
+    return w;
+  }
+
   std::string name_;
   std::uint32_t subject_ = 0;
   std::int64_t since_ = 0;
@@ -53,6 +83,9 @@ class task_state_base : public sim_object, public std::enable_shared_from_this<t
   bool done_ = false;
   bool observed_ = false;
   boost::asio::cancellation_signal signal_;
+  // Never registered with the core (no id, no trace entries): only the list
+  // of waits parked by add_joiner.
+  sim_timer_state joiners_;
 };
 
 template <class T>
@@ -69,6 +102,7 @@ class task_state final : public task_state_base {
       result_.emplace(outcome<T>::returned(std::move(*value_), at));
     value_.reset();
     finish(e);
+    release_joiners();
   }
   outcome<T>& result(const char* caller) {
     if (!result_) throw_not_done(caller);
@@ -93,6 +127,7 @@ class task_state<void> final : public task_state_base {
     auto at = sim_clock::time_point(sim_clock::duration(now()));
     result_.emplace(e ? outcome<void>::threw(e, at) : outcome<void>::returned(at));
     finish(e);
+    release_joiners();
   }
   outcome<void>& result(const char* caller) {
     if (!result_) throw_not_done(caller);

@@ -14,6 +14,11 @@
 
 namespace faultline::detail {
 
+// handler_work.hpp includes sim_context.hpp, whose impl/task.hpp includes this
+// file: when handler_work.hpp comes first, its template is not declared yet.
+template <class Handler, class IoExecutor>
+class handler_work;
+
 template <class Handler, class IoExecutor>
 class wait_op final : public timer_wait {
  public:

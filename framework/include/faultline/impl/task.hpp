@@ -4,14 +4,38 @@
 #include <faultline/detail/task_state.hpp>
 #include <faultline/sim_context.hpp>
 
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include <memory>
 #include <string>
+#include <type_traits>
 
 namespace faultline {
+
+namespace detail {
+[[noreturn]] void throw_sim_gone(const char* caller);
+template <class Handler, class IoExecutor>
+class wait_op;  // detail/wait_op.hpp, included at the end: it includes sim_context.hpp, which includes this
+
+// Parks the awaiting coroutine's handler on the task until it ends.
+struct initiate_join {
+  std::shared_ptr<task_state_base> state;
+  template <class Handler>
+  void operator()(Handler&& handler) const {
+    using handler_type = std::decay_t<Handler>;
+    sim_core* core = state->core();
+    if (!core) throw_sim_gone("task::wait");
+    auto ex = asio::get_associated_executor(handler);
+    handler_type h(std::forward<Handler>(handler));
+    state->add_joiner(wait_op<handler_type, decltype(ex)>::make(*core, std::move(h), ex));
+  }
+};
+}  // namespace detail
 
 /// A handle to a task started with `sim_context::spawn`. Copyable; every copy
 /// refers to the same task.
@@ -30,6 +54,39 @@ class task {
   /// default; partial and total reach only a coroutine that enabled them
   /// (`this_coro::reset_cancellation_state`).
   void cancel(asio::cancellation_type type = asio::cancellation_type::terminal) { state_->cancel(type); }
+
+  /// Waits, from a coroutine on the same sim, until the task ends; then
+  /// returns its value or rethrows its exception (a cancelled task rethrows
+  /// `system_error(operation_aborted)`). Like `result()`, it marks a failure
+  /// as observed. A task already finished is not waited for.
+  ///
+  /// Cancelling the awaiting coroutine only stops the waiting: `wait()` ends
+  /// with `system_error(operation_aborted)` at that instant and the task runs
+  /// on (call `cancel()` to stop it too). So `with_timeout(t.wait(), 1s)`
+  /// gives up on the task without ending it.
+  ///
+  /// The value is copied, so any number of coroutines can wait; a value that
+  /// can only be moved is moved out, and only the first waiter gets it.
+  /// A task that can never end makes its waiters part of a stall report.
+  ///
+  /// **Example**: `int n = co_await sim.spawn("count", count_rows()).wait();`
+  asio::awaitable<T> wait() const {
+    std::shared_ptr<detail::task_state<T>> s = state_;
+    if (!s->done()) {
+      // Named, not a braced temporary inside co_await: GCC 12 destroys such a
+      // temporary twice (docs/gtest.md, "A GCC 12 trap").
+      detail::initiate_join join{s};
+      co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(boost::system::error_code)>(
+          std::move(join), asio::use_awaitable);
+    }
+    outcome<T>& r = s->result("task::wait");
+    if constexpr (std::is_void_v<T>)
+      r.value();
+    else if constexpr (std::is_copy_constructible_v<T>)
+      co_return r.value();
+    else
+      co_return std::move(r.value());
+  }
 
  private:
   friend class sim_context;
@@ -100,3 +157,5 @@ outcome<detail::coroutine_result_t<F>> sim_context::run(F f) {
 }
 
 }  // namespace faultline
+
+#include <faultline/detail/wait_op.hpp>

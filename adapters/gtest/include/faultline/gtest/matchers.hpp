@@ -50,19 +50,13 @@ struct record_traits<call_record<Args...>> : std::true_type {
   using args_type = std::tuple<std::decay_t<Args>...>;
 };
 
-/// "returned 42 at t=1.000s", "threw std::logic_error at t=2.000s", "was
-/// cancelled at t=0.500s": how an outcome ended, the exception by type only
-/// (the printed outcome carries its what()).
-template <class T>
-std::string state_of(const outcome<T>& o) {
-  if (o.has_value()) {
-    if constexpr (std::is_void_v<T>)
-      return "returned at " + to_string(o.completed_at());
-    else
-      return "returned " + ::testing::PrintToString(o.value()) + " at " + to_string(o.completed_at());
-  }
-  if (o.was_cancelled()) return "was cancelled at " + to_string(o.completed_at());
-  return "threw " + exception_type(o.exception()) + " at " + to_string(o.completed_at());
+// Explanations never restate the outcome, record or event they explain:
+// GoogleTest prints it right before ("Actual: returned 41 at t=1.000s"), so
+// an explanation adds only what that text does not say, or nothing.
+
+/// The hint for a cancellation matched as an exception or an error.
+inline void explain_cancellation(::testing::MatchResultListener* l) {
+  *l << "which is a cancellation: match it with WasCancelled()";
 }
 
 template <class M>
@@ -97,20 +91,14 @@ class returned_matcher {
     explicit impl(const M& m) : inner_(cast(m)) {}
 
     bool MatchAndExplain(const outcome<T>& o, ::testing::MatchResultListener* l) const override {
-      if (!o.has_value()) {
-        *l << "which " << state_of(o);
-        return false;
-      }
+      if (!o.has_value()) return false;  // the printed outcome says how it ended
       if constexpr (std::is_void_v<T>) {
         return true;
       } else {
         if (!inner_) return true;
         ::testing::StringMatchResultListener inner;
         const bool ok = inner_->MatchAndExplain(o.value(), &inner);
-        if (!ok) {
-          *l << "which " << state_of(o);
-          if (!inner.str().empty()) *l << ", " << inner.str();
-        }
+        if (!ok) *l << inner.str();
         return ok;
       }
     }
@@ -163,8 +151,7 @@ class threw_matcher {
   template <class T>
   bool MatchAndExplain(const outcome<T>& o, ::testing::MatchResultListener* l) const {
     if (!o.has_exception()) {
-      *l << "which " << state_of(o);
-      if (o.was_cancelled()) *l << " (a cancellation: match it with WasCancelled())";
+      if (o.was_cancelled()) explain_cancellation(l);
       return false;
     }
     try {
@@ -173,15 +160,11 @@ class threw_matcher {
       if (!what_) return true;
       ::testing::StringMatchResultListener inner;
       const bool ok = what_->MatchAndExplain(std::string(e.what()), &inner);
-      if (!ok) {
-        *l << "which " << state_of(o) << " whose what() is " << ::testing::PrintToString(std::string(e.what()));
-        if (!inner.str().empty()) *l << ", " << inner.str();
-      }
+      if (!ok) *l << inner.str();
       return ok;
     } catch (...) {
     }
-    *l << "which " << state_of(o);
-    return false;
+    return false;  // the printed outcome names the exception's type
   }
   void DescribeTo(std::ostream* os) const { describe_to(os, "threw "); }
   void DescribeNegationTo(std::ostream* os) const { describe_to(os, "did not throw "); }
@@ -208,13 +191,13 @@ class failed_matcher {
         std::rethrow_exception(o.exception());
       } catch (const boost::system::system_error& e) {
         if (e.code() == ec_) return true;
-        *l << "which failed with " << describe_error_code(e.code()) << " at " << to_string(o.completed_at());
+        // what() need not show the code; the category and number are what differ.
+        *l << "whose code is " << describe_error_code(e.code());
         return false;
       } catch (...) {
       }
     }
-    *l << "which " << state_of(o);
-    if (o.was_cancelled()) *l << " (a cancellation: match it with WasCancelled())";
+    if (o.was_cancelled()) explain_cancellation(l);
     return false;
   }
   void DescribeTo(std::ostream* os) const { *os << "failed with " << describe_error_code(ec_); }
@@ -227,10 +210,8 @@ class failed_matcher {
 class cancelled_matcher {
  public:
   template <class T>
-  bool MatchAndExplain(const outcome<T>& o, ::testing::MatchResultListener* l) const {
-    if (o.was_cancelled()) return true;
-    *l << "which " << state_of(o);
-    return false;
+  bool MatchAndExplain(const outcome<T>& o, ::testing::MatchResultListener* /*l*/) const {
+    return o.was_cancelled();  // the printed outcome says how it ended instead
   }
   void DescribeTo(std::ostream* os) const { *os << "was cancelled"; }
   void DescribeNegationTo(std::ostream* os) const { *os << "was not cancelled"; }
@@ -242,6 +223,8 @@ class instant_check {
   explicit instant_check(sim_clock::time_point t) : exact_(t), m_(::testing::Eq(t)) {}
   explicit instant_check(::testing::Matcher<sim_clock::time_point> m) : m_(std::move(m)) {}
 
+  /// `verb` null: the subject prints its own instant, so only the offset is
+  /// explained ("which is 0.500s late").
   bool check(sim_clock::time_point t, const char* verb, ::testing::MatchResultListener* l) const;
   void describe(std::ostream* os, const char* verb) const;
 
@@ -256,7 +239,7 @@ class completed_at_matcher {
 
   template <class T>
   bool MatchAndExplain(const outcome<T>& o, ::testing::MatchResultListener* l) const {
-    return c_.check(o.completed_at(), "completed", l);
+    return c_.check(o.completed_at(), nullptr, l);
   }
   void DescribeTo(std::ostream* os) const { c_.describe(os, "completed"); }
   void DescribeNegationTo(std::ostream* os) const {
@@ -293,7 +276,7 @@ class called_at_matcher {
   template <class O>
   bool MatchAndExplain(const O& o, ::testing::MatchResultListener* l) const {
     if constexpr (record_traits<O>::value) {
-      return c_.check(o.started, "was called", l);
+      return c_.check(o.started, nullptr, l);
     } else {
       // Anything else (gMock's argument tuple in `.With(CalledAt(t))`, or
       // one argument): the call is being made now, so its instant is the
@@ -418,7 +401,7 @@ class ended_at_matcher {
       *l << "which is still pending";
       return false;
     }
-    return c_.check(*r.ended, "ended", l);
+    return c_.check(*r.ended, nullptr, l);
   }
   void DescribeTo(std::ostream* os) const { c_.describe(os, "ended"); }
   void DescribeNegationTo(std::ostream* os) const {
@@ -489,8 +472,9 @@ std::optional<::testing::Matcher<const std::string&>> text_matcher(const M& m) {
 // -- outcome matchers -----------------------------------------------------------
 
 /// Matches an `outcome<T>` that holds a value matching `m` (a value or a
-/// matcher). Describes itself as "returned a value that is equal to 42";
-/// explains a mismatch as "which threw std::logic_error at t=2.000s".
+/// matcher). Describes itself as "returned a value that is equal to 42"; a
+/// mismatch is explained by the printed outcome itself ("threw
+/// std::logic_error: x at t=2.000s"), plus the value matcher's explanation.
 ///
 /// **Example**:
 /// ```

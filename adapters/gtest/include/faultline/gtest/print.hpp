@@ -14,10 +14,10 @@
 namespace faultline {
 
 // GoogleTest finds these by argument-dependent lookup, so a failed
-// EXPECT_EQ or EXPECT_THAT prints "t=1.250s" or "returned 42 at t=1.000s",
-// not raw bytes.
-
-inline void PrintTo(sim_clock::time_point t, std::ostream* os) { *os << to_string(t); }
+// EXPECT_EQ or EXPECT_THAT prints "returned \"ok\" at t=1.000s", not raw
+// bytes. Instants ("t=1.250s") and outcomes print without this header too,
+// through the core's operator<< (sim_clock.hpp, outcome.hpp); here the
+// outcome's value goes through GoogleTest's printer (strings quoted).
 
 /// "returned 42 at t=1.000s", "threw std::runtime_error: x at t=2.000s",
 /// "was cancelled at t=0.500s".

@@ -113,7 +113,16 @@ asio::awaitable<outcome<T>> capture(asio::awaitable<T> a) {
 // checks, e.g. `CO_ASSERT_NO_FATAL_FAILURE(co_await helper());`.
 // The conditions may co_await: `CO_ASSERT_EQ(co_await fetch("/a"), "ok");`.
 
-#define FAULTLINE_CO_FATAL_FAILURE_(message) co_return GTEST_MESSAGE_(message, ::testing::TestPartResult::kFatalFailure)
+//
+// In a coroutine that returns a value (asio::awaitable<int>) they cannot
+// compile: `co_return` without a value needs the promise's return_void, and
+// Asio's promise is the only code that knows the value type, so no
+// static_assert can see it. The compiler's note quotes the line below, which
+// says what to use instead; tests/gtest/compile_fail checks that it does.
+// clang-format off
+#define FAULTLINE_CO_FATAL_FAILURE_(message) \
+  co_return /* faultline: CO_ASSERT_* and CO_FAIL work only in a coroutine returning asio::awaitable<void>; in one returning a value, use EXPECT_* and co_return a value, or move the assertions into an awaitable<void> helper */ GTEST_MESSAGE_(message, ::testing::TestPartResult::kFatalFailure)
+// clang-format on
 
 /// Records a fatal failure and ends the coroutine (`FAIL()`).
 #define CO_FAIL() FAULTLINE_CO_FATAL_FAILURE_("Failed")
