@@ -89,7 +89,8 @@ sim_context::~sim_context() {
   // Summed per thread for reporters (FAULTLINE_REPORT): a sim's last word.
   auto& totals = thread_totals();
   ++totals.sims;
-  totals.virtual_time += now().time_since_epoch();
+  // Saturating: a sim that ran to the end of time must not overflow the sum.
+  totals.virtual_time = sim_clock::duration(detail::saturating_deadline(totals.virtual_time.count(), core_.now()));
   totals.faults += core_.faults();
   {
     auto& list = alive();

@@ -13,6 +13,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -299,6 +300,19 @@ TEST(HugeDurations, AWaitDueNowPastTheHorizonIsNotAHorizonError) {
   sim.spawn("beyond", []() -> asio::awaitable<void> { co_await faultline::sleep_for(1ms); });
   EXPECT_THROW(sim.run(), faultline::horizon_error);
   EXPECT_EQ(sim.now(), at(2h));
+}
+
+TEST(HugeDurations, SimsThatRanToTheEndOfTimeSaturateTheThreadsTotal) {
+  // Each sim adds its virtual time to the thread's total when it dies; two
+  // that reached the end of time overflowed it (UBSan: signed overflow).
+  std::thread([] {
+    for (int i = 0; i < 2; ++i) {
+      faultline::sim_context sim;
+      sim.run_for(std::chrono::hours::max());
+    }
+    EXPECT_EQ(faultline::totals_on_this_thread().virtual_time, last_instant.time_since_epoch());
+    EXPECT_EQ(faultline::totals_on_this_thread().sims, 2u);
+  }).join();
 }
 
 TEST(HugeDurations, AHugeAutoAdvanceIsAHorizonErrorNotAStall) {
