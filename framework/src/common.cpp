@@ -10,6 +10,7 @@
 #include <boost/asio/multiple_exceptions.hpp>
 #include <boost/system/system_error.hpp>
 
+#include <cstdint>
 #include <cstdlib>
 #include <cxxabi.h>
 #include <memory>
@@ -19,14 +20,15 @@
 namespace faultline {
 
 std::string to_string(sim_clock::duration d) {
-  std::int64_t ns = d.count();
+  // The magnitude in unsigned arithmetic: negating INT64_MIN (time_point::min())
+  // is undefined, its magnitude is not.
+  const std::int64_t count = d.count();
+  const std::uint64_t ns = count < 0 ? std::uint64_t{0} - static_cast<std::uint64_t>(count)
+                                     : static_cast<std::uint64_t>(count);
   std::string s;
-  if (ns < 0) {
-    s += '-';
-    ns = -ns;
-  }
+  if (count < 0) s += '-';
   s += std::to_string(ns / 1'000'000'000);
-  std::int64_t frac = ns % 1'000'000'000;
+  std::uint64_t frac = ns % 1'000'000'000;
   int digits = 9;
   if (frac % 1'000'000 == 0) {
     frac /= 1'000'000;

@@ -6,7 +6,9 @@
 
 #include <boost/asio/detail/scheduler.hpp>
 
+#include <mutex>
 #include <stdexcept>
+#include <thread>
 
 namespace faultline {
 
@@ -30,15 +32,31 @@ asio::execution_context::id sim_marker::id;
 }  // namespace detail
 
 namespace {
-// Sims are single-threaded, so the list of those alive needs no lock: each
-// thread sees its own.
-thread_local sim_context* alive_tail = nullptr;
+// Every live sim of the process, oldest first, each with the thread that
+// created it. One list under a lock rather than one per thread: a sim may be
+// destroyed on another thread than its creator (handed to a worker, owned by
+// an object that dies elsewhere), and a per-thread list would then keep a
+// dangling pointer on the creator's thread, or belong to a thread already gone.
+struct alive_list {
+  std::mutex mutex;
+  sim_context* head = nullptr;
+  sim_context* tail = nullptr;
+};
+alive_list& alive() {
+  // Built inside the first sim's constructor, so it outlives every sim, static ones too.
+  static alive_list list;
+  return list;
+}
 }  // namespace
 
 std::vector<sim_context*> sim_context::alive_on_this_thread() {
+  const auto me = std::this_thread::get_id();
   std::vector<sim_context*> out;
-  for (sim_context* s = alive_tail; s; s = s->prev_alive_) out.push_back(s);
-  return {out.rbegin(), out.rend()};
+  auto& list = alive();
+  std::lock_guard lock(list.mutex);
+  for (sim_context* s = list.head; s; s = s->next_alive_)
+    if (s->creator_ == me) out.push_back(s);
+  return out;
 }
 
 sim_totals& sim_context::thread_totals() noexcept {
@@ -48,29 +66,44 @@ sim_totals& sim_context::thread_totals() noexcept {
 
 sim_totals totals_on_this_thread() noexcept { return sim_context::thread_totals(); }
 
-sim_context::sim_context(const sim_options& options) : core_(*this, options) {
-  prev_alive_ = alive_tail;
-  if (alive_tail) alive_tail->next_alive_ = this;
-  alive_tail = this;
+sim_context::sim_context(const sim_options& options)
+    : creator_(std::this_thread::get_id()), core_(*this, options) {
   // A plain Asio timer or socket created on this context asks for Asio's
   // scheduler, which would otherwise start a hidden thread and complete
   // real-time waits on it, racing the sim. One without its own thread keeps
   // everything on the sim's thread; check_real_io() then names the misuse.
   asio::add_service<asio::detail::scheduler>(*this, new asio::detail::scheduler(*this, 0, false));
   asio::make_service<detail::sim_marker>(*this);
+  // Last, so that a constructor that throws leaves nothing behind in the list.
+  auto& list = alive();
+  std::lock_guard lock(list.mutex);
+  prev_alive_ = list.tail;
+  if (list.tail)
+    list.tail->next_alive_ = this;
+  else
+    list.head = this;
+  list.tail = this;
 }
 
 sim_context::~sim_context() {
   // Summed per thread for reporters (FAULTLINE_REPORT): a sim's last word.
   auto& totals = thread_totals();
   ++totals.sims;
-  totals.virtual_time += now().time_since_epoch();
+  // Saturating: a sim that ran to the end of time must not overflow the sum.
+  totals.virtual_time = sim_clock::duration(detail::saturating_deadline(totals.virtual_time.count(), core_.now()));
   totals.faults += core_.faults();
-  if (next_alive_)
-    next_alive_->prev_alive_ = prev_alive_;
-  else if (alive_tail == this)
-    alive_tail = prev_alive_;
-  if (prev_alive_) prev_alive_->next_alive_ = next_alive_;
+  {
+    auto& list = alive();
+    std::lock_guard lock(list.mutex);
+    if (next_alive_)
+      next_alive_->prev_alive_ = prev_alive_;
+    else
+      list.tail = prev_alive_;
+    if (prev_alive_)
+      prev_alive_->next_alive_ = next_alive_;
+    else
+      list.head = next_alive_;
+  }
   core_.begin_shutdown();
   // Services (channels, a stray Asio timer) drop their pending handlers
   // first; destroying those may queue more work on us, which drain() frees.
@@ -119,12 +152,6 @@ void throw_sim_gone(const char* caller) {
   throw std::logic_error(std::string("faultline: ") + caller +
                          ": the sim_context this object belongs to was destroyed; keep the sim alive "
                          "longer than the timers, tasks and doubles that use it");
-}
-
-std::int64_t saturating_deadline(std::int64_t now, std::int64_t d) noexcept {
-  constexpr std::int64_t max = std::numeric_limits<std::int64_t>::max();
-  if (d <= 0) return now;
-  return d > max - now ? max : now + d;
 }
 
 // -- tasks --------------------------------------------------------------------

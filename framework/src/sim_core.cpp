@@ -20,7 +20,7 @@
 namespace faultline::detail {
 namespace {
 
-constexpr std::int64_t never = std::numeric_limits<std::int64_t>::max();
+constexpr std::int64_t never = parked_deadline;
 
 std::string at(std::int64_t ns) { return to_string(sim_clock::time_point(sim_clock::duration(ns))); }
 
@@ -160,7 +160,7 @@ void sim_core::register_timer(sim_timer_state& t) {
 void sim_core::unregister_timer(sim_timer_state& t) noexcept { unlink(t); }
 
 void sim_core::start_wait(sim_timer_state& t, timer_wait* w) {
-  w->deadline = t.expiry;
+  w->deadline = due_at(t.expiry);
   w->since = now_;
   w->order = trace_.total();
   w->timer_id = t.id;
@@ -185,17 +185,17 @@ bool sim_core::cancel_wait(timer_wait* w) {
 }
 
 void sim_core::start_sleep(timer_wait* w, std::int64_t deadline) {
-  w->deadline = deadline;
+  w->deadline = due_at(deadline);
   w->since = now_;
   w->order = trace_.total();
   w->timer_id = ++timer_ids_;
   w->timer = nullptr;
-  trace_.record(now_, event_kind::timer_wait, trace::timer_bit | w->timer_id, deadline);
+  trace_.record(now_, event_kind::timer_wait, trace::timer_bit | w->timer_id, w->deadline);
   heap_push(w);
 }
 
 void sim_core::schedule(timer_wait* w, std::int64_t deadline) {
-  w->deadline = deadline;
+  w->deadline = due_at(deadline);
   w->since = now_;
   w->timer_id = 0;  // w->order was set by the owner when the operation began
   w->timer = nullptr;
@@ -340,6 +340,15 @@ bool sim_core::blocked() const noexcept {
 
 // -- driving ------------------------------------------------------------------
 
+void sim_core::check_owner_thread(const char* caller) const {
+  if (std::this_thread::get_id() != owner_)
+    throw std::logic_error(std::string("faultline: ") + caller + " called from thread " +
+                           thread_name(std::this_thread::get_id()) + ", but the sim belongs to thread " +
+                           thread_name(owner_) +
+                           " that created it; a sim is single-threaded: spawn and drive it on that thread, or "
+                           "post to its executor (asio::post(sim, ...)) from other threads");
+}
+
 void sim_core::enter(const char* caller) {
   if (tls_current_core == this)
     throw std::logic_error(std::string("faultline: ") + caller +
@@ -352,7 +361,16 @@ void sim_core::enter(const char* caller) {
                            " that created it; a sim is single-threaded: create and drive it on one thread");
 }
 
-void sim_core::set_now(std::int64_t t) noexcept {
+void sim_core::set_now(std::int64_t t) {
+  // Every deadline in the heap is at least `now_` (due_at) and every bound is
+  // checked, so this never fires; it is here so that a bug moving the clock
+  // back fails loudly instead of corrupting a test's instants.
+  if (t < now_)
+    throw std::logic_error("faultline: internal error: the virtual clock would move back from " + at(now_) +
+                           " to " + at(t) + "; please report this");
+  if (t > last_instant)
+    throw std::logic_error("faultline: internal error: the virtual clock would move to " + at(t) +
+                           ", the parked instant; please report this");
   if (t != now_) {
     now_ = t;
     steps_at_instant_ = 0;
@@ -381,7 +399,9 @@ std::size_t sim_core::run(const bool* stop) {
     if (take_foreign()) continue;
     if (!heap_.empty() && heap_[0]->deadline != never) {
       const std::int64_t next = heap_[0]->deadline;
-      if (next > horizon_) throw_horizon(next);
+      // Only moving the clock past the horizon is a runaway; a wait due now
+      // (a bounded run may have gone past the horizon) is not.
+      if (next > now_ && next > horizon_) throw_horizon(next);
       set_now(next);
       fire_due();
       continue;
@@ -399,6 +419,9 @@ std::size_t sim_core::run_until(std::int64_t bound, const char* caller) {
   if (bound < now_)
     throw std::invalid_argument(std::string("faultline: ") + caller + ": the bound " + at(bound) +
                                 " is before now (" + at(now_) + "); virtual time only moves forward");
+  // The end of time (time_point::max()) is where parked waits live: a bound
+  // there runs every finite timer and stops one nanosecond short of it.
+  if (bound > last_instant) bound = last_instant;
   current_scope scope(this);
   std::size_t n = 0;
   for (;;) {
@@ -421,8 +444,7 @@ std::size_t sim_core::run_until(std::int64_t bound, const char* caller) {
 }
 
 std::size_t sim_core::advance(std::int64_t d) {
-  const std::int64_t bound = d > never - now_ ? never : now_ + d;
-  return run_until(bound, "sim_context::advance");
+  return run_until(saturating_deadline(now_, d), "sim_context::advance");
 }
 
 std::size_t sim_core::poll() {
@@ -459,8 +481,13 @@ std::string tail(const trace& t) {
 void sim_core::throw_stall() {
   auto ops = pending();
   const long work = outstanding_work();
-  const std::size_t count = ops.empty() ? static_cast<std::size_t>(work) : ops.size();
-  std::string summary = std::to_string(count) + (count == 1 ? " pending operation" : " pending operations");
+  // Units of outstanding work are not operations: one co_spawn coroutine
+  // holds two (Asio's spawn and handler work guards), an Asio operation it
+  // awaits may hold more. All faultline knows then is that at least one
+  // coroutine is suspended, so that is what it counts.
+  const std::size_t count = ops.empty() ? 1 : ops.size();
+  std::string summary = ops.empty() ? std::string("at least 1 pending coroutine that faultline cannot name")
+                                    : std::to_string(count) + (count == 1 ? " pending operation" : " pending operations");
   trace_.record(now_, event_kind::stalled, 0, static_cast<std::int64_t>(count), summary);
   std::string msg = "faultline: sim stalled at " + at(now_) + " with " + summary +
                     ": nothing is ready and no timer will fire, so they can never complete" +

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -116,10 +117,16 @@ class sim_context : public asio::execution_context {
   /// Virtual time since the sim's start.
   sim_clock::time_point now() const noexcept { return sim_clock::time_point(sim_clock::duration(core_.now())); }
 
+  /// Huge durations and bounds saturate at the end of time: the clock stops at
+  /// `time_point::max() - 1ns`, the last finite instant, so `run_for(hours::max())`
+  /// and `advance(nanoseconds::max())` fire every finite timer and never a
+  /// parked one (`time_point::max()`). Negative durations and bounds before
+  /// `now()` throw `std::invalid_argument`.
   std::size_t run() { return core_.run(); }
   template <class Rep, class Period>
   std::size_t run_for(std::chrono::duration<Rep, Period> d) {
-    return run_until_ns(core_.now() + to_ns(d, "sim_context::run_for"), "sim_context::run_for");
+    return run_until_ns(detail::saturating_deadline(core_.now(), to_ns(d, "sim_context::run_for")),
+                        "sim_context::run_for");
   }
   std::size_t run_until(sim_clock::time_point t) {
     return run_until_ns(t.time_since_epoch().count(), "sim_context::run_until");
@@ -143,7 +150,9 @@ class sim_context : public asio::execution_context {
   /// Starts `a` as a named task. The name appears in `pending()`, in stall
   /// reports and in the trace. The returned handle reads the task's outcome;
   /// a task that fails and whose outcome nobody reads is listed by
-  /// `unobserved_failures()`.
+  /// `unobserved_failures()`. Call it on the sim's thread (the test body, or
+  /// one of the sim's handlers); from another thread it throws
+  /// `std::logic_error` (post to the sim's executor instead).
   template <class T>
   task<T> spawn(std::string name, asio::awaitable<T> a);
   /// The same for a coroutine function, kept alive (with its captures) for
@@ -176,8 +185,10 @@ class sim_context : public asio::execution_context {
   /// The sim running on the calling thread, or null outside any sim's handler.
   static sim_context* current() noexcept;
 
-  /// Every sim alive on the calling thread, oldest first (for a test
-  /// listener that prints their timelines when an assertion fails).
+  /// Every sim created on the calling thread and still alive, oldest first
+  /// (for a test listener that prints their timelines when an assertion
+  /// fails). A sim may be destroyed on another thread than its creator; it
+  /// leaves this list then too.
   static std::vector<sim_context*> alive_on_this_thread();
 
   /// For faultline's own layers.
@@ -185,12 +196,15 @@ class sim_context : public asio::execution_context {
   static sim_totals& thread_totals() noexcept;
 
  private:
-  sim_context* prev_alive_ = nullptr;  // per-thread list of live sims
+  sim_context* prev_alive_ = nullptr;  // process-wide list of live sims
   sim_context* next_alive_ = nullptr;
+  std::thread::id creator_;
 
+  // Saturates instead of overflowing: duration_cast of hours::max() to
+  // nanoseconds is signed overflow.
   template <class Rep, class Period>
   static std::int64_t to_ns(std::chrono::duration<Rep, Period> d, const char* caller) {
-    auto ns = std::chrono::duration_cast<sim_clock::duration>(d).count();
+    const std::int64_t ns = detail::saturating_ns(d);
     if (ns < 0) throw_negative(caller, ns);
     return ns;
   }

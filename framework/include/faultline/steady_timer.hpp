@@ -22,7 +22,6 @@ namespace faultline {
 
 namespace detail {
 [[noreturn]] void throw_sim_gone(const char* caller);
-std::int64_t saturating_deadline(std::int64_t now, std::int64_t d) noexcept;
 [[noreturn]] void throw_blocking_timer_wait();
 }  // namespace detail
 
@@ -137,12 +136,22 @@ class basic_steady_timer {
   }
 
   /// Sets the expiry to now + `d`, cancelling pending waits; returns how many.
+  /// On a sim, a `d` of zero or less is due now, and a sum past the end of
+  /// time saturates at the last finite instant (`time_point::max() - 1ns`):
+  /// such a wait is far away, not parked (only `expires_at(time_point::max())`
+  /// parks).
   std::size_t expires_after(duration d) {
     if (!sim_) return real_->expires_after(d);
     auto& core = live_core("steady_timer::expires_after");
     std::size_t n = core.cancel_all(*sim_);
     sim_->expiry = detail::saturating_deadline(core.now(), d.count());
     return n;
+  }
+  /// The same for any duration type, converted to nanoseconds with saturation
+  /// (`expires_after(hours::max())` is the last finite instant, not an overflow).
+  template <class Rep, class Period>
+  std::size_t expires_after(std::chrono::duration<Rep, Period> d) {
+    return expires_after(duration(detail::saturating_ns(d)));
   }
 
   /// Ends every pending wait with `operation_aborted`; returns how many.
@@ -292,15 +301,19 @@ struct initiate_sleep {
 /// Suspends the calling coroutine for `d`: virtual time on a sim, real time
 /// elsewhere. Cancellation (any type) ends it early with
 /// `system_error(operation_aborted)`. Completion signature of the underlying
-/// operation: `void(error_code)`.
+/// operation: `void(error_code)`. On a sim, `d <= 0` completes at `now()` (through
+/// the queue, after the work already due), and a huge `d` saturates at the
+/// last finite instant instead of overflowing.
 template <class Rep, class Period>
 asio::awaitable<void> sleep_for(std::chrono::duration<Rep, Period> d) {
   return asio::async_initiate<const asio::use_awaitable_t<>&, void(boost::system::error_code)>(
       detail::initiate_sleep{}, asio::use_awaitable, steady_clock::time_point{}, true,
-      std::chrono::duration_cast<steady_clock::duration>(d));
+      steady_clock::duration(detail::saturating_ns(d)));
 }
 
 /// Suspends the calling coroutine until `t` (a `faultline::steady_clock` instant).
+/// On a sim, an instant already passed completes at `now()`, exactly like
+/// `sleep_for(0s)`; `time_point::max()` parks the caller until cancelled.
 inline asio::awaitable<void> sleep_until(steady_clock::time_point t) {
   return asio::async_initiate<const asio::use_awaitable_t<>&, void(boost::system::error_code)>(
       detail::initiate_sleep{}, asio::use_awaitable, t, false, steady_clock::duration{});

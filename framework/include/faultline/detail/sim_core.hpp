@@ -9,12 +9,16 @@
 #include <boost/system/error_code.hpp>
 
 #include <atomic>
+#include <chrono>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <ratio>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 namespace faultline {
@@ -28,6 +32,47 @@ namespace faultline::detail {
 
 class sim_core;
 class task_state_base;
+
+/// The deadline of a parked wait (`time_point::max()`): it never fires, and
+/// auto-advance never jumps to it.
+inline constexpr std::int64_t parked_deadline = std::numeric_limits<std::int64_t>::max();
+/// The last instant the virtual clock can reach, one nanosecond before
+/// `parked_deadline`. Finite deadlines and driving bounds saturate here, so no
+/// arithmetic on a finite deadline ever turns it into a parked one.
+inline constexpr std::int64_t last_instant = parked_deadline - 1;
+
+/// `now + d` for `d` in nanoseconds, saturated to `[now, last_instant]`: a
+/// non-positive `d` is `now`, one past the end of time is `last_instant`.
+constexpr std::int64_t saturating_deadline(std::int64_t now, std::int64_t d) noexcept {
+  if (d <= 0) return now;
+  return d > last_instant - now ? last_instant : now + d;
+}
+
+/// `d` in nanoseconds, saturated to the range of `std::int64_t` instead of
+/// overflowing (`hours::max()` is about 2.9e11 times `nanoseconds::max()`).
+/// A floating-point NaN counts as zero.
+template <class Rep, class Period>
+std::int64_t saturating_ns(std::chrono::duration<Rep, Period> d) noexcept {
+  constexpr std::int64_t hi = std::numeric_limits<std::int64_t>::max();
+  constexpr std::int64_t lo = std::numeric_limits<std::int64_t>::min();
+  // Checked in long double, whose 64-bit mantissa holds every int64 exactly
+  // and whose range holds every duration's count times any ratio.
+  const long double ns = std::chrono::duration<long double, std::nano>(d).count();
+  if (std::isnan(ns)) return 0;
+  if (ns >= static_cast<long double>(hi)) return hi;
+  if (ns <= static_cast<long double>(lo)) return lo;
+  if constexpr (std::is_floating_point_v<Rep>) {
+    return static_cast<std::int64_t>(ns);
+  } else {
+    // In range: the exact integer conversion, unless its intermediate product
+    // (count * num) would overflow for an odd ratio such as ratio<1, 3>.
+    using ratio = std::ratio_divide<Period, std::nano>;
+    const long double product = static_cast<long double>(d.count()) * static_cast<long double>(ratio::num);
+    if (product >= static_cast<long double>(hi) || product <= static_cast<long double>(lo))
+      return static_cast<std::int64_t>(ns);
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
+  }
+}
 
 /// The sim running on this thread, if any. Set only while one of its
 /// handlers runs, so "inside a sim" means exactly "called from sim code".
@@ -137,6 +182,10 @@ class sim_core {
   const fault_counts& faults() const noexcept { return faults_; }
 
   bool running_in_this_thread() const noexcept { return tls_current_core == this; }
+  /// Throws `std::logic_error` naming `caller` when called from a thread
+  /// other than the one that created the sim (spawning touches the registry
+  /// and the trace, which are not locked).
+  void check_owner_thread(const char* caller) const;
 
   /// Queues `op` to run after everything already ready (FIFO). Safe from any
   /// thread; work from a foreign thread goes through a locked inbox.
@@ -156,6 +205,11 @@ class sim_core {
   // -- timers ------------------------------------------------------------------
   void register_timer(sim_timer_state& t);
   void unregister_timer(sim_timer_state& t) noexcept;
+  // Deadlines already passed are due now: a wait is put in the heap at
+  // (max(deadline, now), next sequence number), exactly as if it had been
+  // started with expires_after(0), so it fires after every wait already due
+  // and the clock never moves back to it. `parked_deadline` stays parked.
+
   /// Puts `w` in the heap as a wait on `t` until `t.expiry`.
   void start_wait(sim_timer_state& t, timer_wait* w);
   /// Ends `w` early with `operation_aborted`; false if it already fired.
@@ -224,7 +278,10 @@ class sim_core {
   void post_slow(ready_op* op);
   bool take_foreign();
   void enter(const char* caller);
-  void set_now(std::int64_t t) noexcept;
+  void set_now(std::int64_t t);
+  std::int64_t due_at(std::int64_t deadline) const noexcept {
+    return deadline == parked_deadline || deadline > now_ ? deadline : now_;
+  }
   void fire_due();
   void run_one(ready_op* op);
   bool blocked() const noexcept;

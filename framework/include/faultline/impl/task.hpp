@@ -133,6 +133,7 @@ outcome<T> sim_context::run_task(task<T> t) {
 
 template <class T>
 task<T> sim_context::spawn(std::string name, asio::awaitable<T> a) {
+  core_.check_owner_thread("sim_context::spawn");
   auto state = std::make_shared<detail::task_state<T>>(core_, std::move(name));
   auto body = detail::task_body<T>(state, std::move(a));
   return start_task<T>(std::move(state), std::move(body));
@@ -141,6 +142,7 @@ task<T> sim_context::spawn(std::string name, asio::awaitable<T> a) {
 template <detail::coroutine_function F>
 task<detail::coroutine_result_t<F>> sim_context::spawn(std::string name, F f) {
   using T = detail::coroutine_result_t<F>;
+  core_.check_owner_thread("sim_context::spawn");
   auto state = std::make_shared<detail::task_state<T>>(core_, std::move(name));
   auto body = detail::task_body_fn<T>(state, std::move(f));
   return start_task<T>(std::move(state), std::move(body));
