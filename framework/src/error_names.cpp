@@ -4,9 +4,12 @@
 #include <faultline/error.hpp>
 
 #include <boost/asio/error.hpp>
+#include <boost/asio/experimental/channel_error.hpp>
 
 #include <array>
-#include <cstdlib>
+#include <charconv>
+#include <system_error>
+#include <utility>
 
 namespace faultline::detail {
 
@@ -78,6 +81,39 @@ constexpr std::array<named_error, 43> error_names{{
 // table above stays one entry per name.
 constexpr std::string_view would_block = "would_block";
 
+// faultline's own codes, by the names error_name prints for them.
+constexpr std::array<std::pair<std::string_view, faultline::error>, 4> own_names{{
+    {"bad_release", faultline::error::bad_release},
+    {"exception_not_representable", faultline::error::exception_not_representable},
+    {"injected_fault", faultline::error::injected_fault},
+    {"unscripted_call", faultline::error::unscripted_call},
+}};
+
+// The categories `category:value` can name, found by their own name(), so
+// the text is whatever error_name printed for them.
+const boost::system::error_category* category_named(std::string_view name) {
+  const boost::system::error_category* const known[] = {
+      &boost::system::system_category(),
+      &boost::system::generic_category(),
+      &aerr::get_netdb_category(),
+      &aerr::get_addrinfo_category(),
+      &aerr::get_misc_category(),
+      &boost::asio::experimental::error::get_channel_category(),
+      &faultline::error_category(),
+  };
+  for (const auto* c : known)
+    if (name == c->name()) return c;
+  return nullptr;
+}
+
+// Whole decimal int, all of `s`, optionally signed; false on anything else,
+// overflow included.
+bool parse_int(std::string_view s, bool allow_sign, int& out) {
+  if (s.empty() || (!allow_sign && s.front() == '-')) return false;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && end == s.data() + s.size();
+}
+
 }  // namespace
 
 std::string error_name_list() {
@@ -92,8 +128,19 @@ std::string error_name_list() {
 }
 
 bool lookup_error(std::string_view arg, error_code& out) {
-  if (!arg.empty() && arg.front() >= '0' && arg.front() <= '9') {
-    out = error_code(std::atoi(std::string(arg).c_str()), boost::system::system_category());
+  if (arg.empty()) return false;
+  if (const auto colon = arg.rfind(':'); colon != std::string_view::npos) {
+    const auto* cat = category_named(arg.substr(0, colon));
+    int v = 0;
+    // 0 is success in every category we know: never a fault.
+    if (!cat || !parse_int(arg.substr(colon + 1), true, v) || v == 0) return false;
+    out = error_code(v, *cat);
+    return true;
+  }
+  if (arg.front() >= '0' && arg.front() <= '9') {
+    int v = 0;
+    if (!parse_int(arg, false, v) || v == 0) return false;
+    out = error_code(v, boost::system::system_category());
     return true;
   }
   if (arg == would_block) {
@@ -106,22 +153,29 @@ bool lookup_error(std::string_view arg, error_code& out) {
       return true;
     }
   }
+  for (const auto& [name, e] : own_names) {
+    if (name == arg) {
+      out = make_error_code(e);
+      return true;
+    }
+  }
   return false;
 }
 
 std::string error_name(const error_code& ec) {
   if (!ec) return "success";
   if (ec.category() == faultline::error_category()) {
-    switch (static_cast<faultline::error>(ec.value())) {
-      case faultline::error::unscripted_call: return "unscripted_call";
-      case faultline::error::exception_not_representable: return "exception_not_representable";
-      case faultline::error::bad_release: return "bad_release";
-      case faultline::error::injected_fault: return "injected_fault";
-    }
+    for (const auto& [name, e] : own_names)
+      if (ec.value() == static_cast<int>(e)) return std::string(name);
   }
   for (const auto& e : error_names)
     if (ec == e.make()) return std::string(e.name);
   return std::string(ec.category().name()) + ":" + std::to_string(ec.value());
+}
+
+bool error_name_round_trips(const error_code& ec) {
+  error_code back;
+  return ec && lookup_error(error_name(ec), back) && back == ec;
 }
 
 }  // namespace faultline::detail

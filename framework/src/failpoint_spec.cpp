@@ -4,7 +4,9 @@
 #include <array>
 #include <charconv>
 #include <limits>
+#include <string>
 #include <system_error>
+#include <unordered_map>
 #include <utility>
 
 namespace faultline {
@@ -13,8 +15,10 @@ namespace {
 constexpr std::string_view action_list = "an action (off, delay, throw, error, hang, cancel)";
 constexpr std::string_view name_chars = "a failpoint name ([A-Za-z0-9_.:/-]+)";
 constexpr std::string_view after_task = "'->', ';' or end of spec";
-constexpr std::string_view delay_arg =
-    "a non-negative whole number of milliseconds, as in delay(100)";
+// The most milliseconds that still fit the sim clock's int64 nanoseconds.
+constexpr std::int64_t max_delay_ms = std::numeric_limits<std::int64_t>::max() / 1'000'000;
+const std::string delay_arg = "a non-negative whole number of milliseconds, at most " +
+                              std::to_string(max_delay_ms) + " (about 292 years), as in delay(100)";
 constexpr std::string_view error_arg =
     "an error name ([a-z_]+) or an error number from 1 to 2147483647, as in "
     "error(connection_refused)";
@@ -77,7 +81,10 @@ class parser {
 
   std::vector<failpoint_config> parse() {
     std::vector<failpoint_config> out;
-    std::vector<std::size_t> name_at;  // where each config's name starts, for duplicates
+    // Name -> where it was set, for duplicates. The views point into the spec,
+    // which outlives the parse; hashed, so a spec of n entries parses in
+    // O(n), and only looked up, so its order reaches no output.
+    std::unordered_map<std::string_view, std::size_t> name_at;
     for (;;) {
       skip_space();
       if (at_end()) return out;
@@ -87,13 +94,11 @@ class parser {
       }
       const std::size_t start = pos_;
       failpoint_config c;
-      c.name = std::string(name());
-      for (std::size_t i = 0; i < out.size(); ++i) {
-        if (out[i].name == c.name)
-          fail(start, "each failpoint set once",
-               "a duplicate " + quote(c.name) + " (first set at column " +
-                   std::to_string(name_at[i]) + ")");
-      }
+      const std::string_view n = name();
+      if (const auto [it, added] = name_at.try_emplace(n, start); !added)
+        fail(start, "each failpoint set once",
+             "a duplicate " + quote(n) + " (first set at column " + std::to_string(it->second) + ")");
+      c.name = std::string(n);
       skip_space();
       if (at_end() || peek() != '=')
         fail(pos_, "'=' after failpoint name " + quote(c.name), found_here());
@@ -110,7 +115,6 @@ class parser {
         fail(pos_, std::string(after_task), found_here());
       }
       out.push_back(std::move(c));
-      name_at.push_back(start);
     }
   }
 
@@ -228,8 +232,9 @@ class parser {
         if (!arg) fail(open, "'(' after delay: " + std::string(delay_arg), found_here());
         const std::string_view ms = trim(*arg);
         std::int64_t n = 0;
-        if (!all_digits(ms) || !parse_int(ms, n))
-          fail(arg_at(*arg), std::string(delay_arg), ms.empty() ? "\")\"" : quote(ms));
+        // Checked here, not left to the ms -> ns conversion to overflow.
+        if (!all_digits(ms) || !parse_int(ms, n) || n > max_delay_ms)
+          fail(arg_at(*arg), delay_arg, ms.empty() ? "\")\"" : quote(ms));
         t.delay = std::chrono::milliseconds(n);
         break;
       }

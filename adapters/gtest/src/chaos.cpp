@@ -47,6 +47,34 @@ std::string self_path() {
   return std::string(buf, static_cast<std::size_t>(n));
 }
 
+// One POSIX shell word that the shell reads back as `s`, whatever it holds:
+// single quotes, with each ' written as '\''.
+std::string shell_quote(std::string_view s) {
+  std::string q = "'";
+  for (char c : s) {
+    if (c == '\'') q += "'\\''";
+    else q += c;
+  }
+  q += '\'';
+  return q;
+}
+
+// `s` as it is when the shell needs no quoting for it (a plain path), else quoted.
+std::string shell_word(std::string_view s) {
+  bool plain = !s.empty();
+  for (char c : s) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '/' ||
+                    c == '.' || c == '_' || c == '-' || c == '+' || c == ',' || c == ':' || c == '@' || c == '%';
+    plain = plain && ok;
+  }
+  return plain ? std::string(s) : shell_quote(s);
+}
+
+// The command line that runs this test alone with `env` in front.
+std::string rerun_command(const std::string& env) {
+  return env + " " + shell_word(self_path()) + " --gtest_filter=" + shell_quote(filter_name());
+}
+
 void log_seed(const chaos_env& e, std::uint64_t seed) {
   std::cout << "[ chaos    ] " << full_name() << " seed " << seed << std::endl;
   if (e.seed_log.empty()) return;
@@ -151,8 +179,8 @@ chaos_scenario chaos_test::intercepted(const body_fn& body) {
 }
 
 std::string chaos_test::replay_command(const fault_schedule& s, std::uint64_t seed) const {
-  return "FAULTLINE_SCHEDULE='" + s.to_string() + "' FAULTLINE_SEED=" + std::to_string(seed) + " " + self_path() +
-         " --gtest_filter='" + filter_name() + "'";
+  // Shell-quoted word by word: a point name may hold ', spaces or $.
+  return rerun_command("FAULTLINE_SCHEDULE=" + shell_quote(s.to_string()) + " FAULTLINE_SEED=" + std::to_string(seed));
 }
 
 void chaos_test::replay_reporting(const sweep_options& o, const fault_schedule& s, std::uint64_t seed,
@@ -206,8 +234,7 @@ void chaos_test::run_chaos(sweep_options o, body_fn body) {
   const fault_schedule& minimal = r.minimal && r.minimal->reproduced ? r.minimal->schedule : f.schedule;
   RecordProperty("faultline_minimal_schedule", minimal.to_string());
   report += "  replay: " + replay_command(minimal, f.seed) + "\n";
-  report += "  replay the seed: FAULTLINE_SEED=" + std::to_string(f.seed) + " " + self_path() + " --gtest_filter='" +
-            filter_name() + "'";
+  report += "  replay the seed: " + rerun_command("FAULTLINE_SEED=" + std::to_string(f.seed));
   std::cout << "[ chaos    ] " << report << std::endl;
   ADD_FAILURE() << report;
   // The minimal schedule once more, reported as usual: its failures, and the

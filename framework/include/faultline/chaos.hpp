@@ -15,6 +15,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace faultline {
@@ -118,6 +119,10 @@ class chaos_plan {
 };
 
 /// One injected fault: at the `call`-th (0-based) call of `point`, do `kind`.
+///
+/// A `fault_schedule` accepts a fault only if it prints in a form that parses
+/// back to an equal fault: `latency` must not be negative, and an `error`'s
+/// code must be one a schedule can name (see `fault_schedule::parse`).
 struct fault {
   std::string point;
   std::uint64_t call = 0;
@@ -125,16 +130,29 @@ struct fault {
   sim_clock::duration latency{};            ///< kind latency: how much is added
   boost::system::error_code error_code;     ///< kind error: the code (default injected_fault)
 
-  /// `fetch#3=error`, `db.commit#0=latency(250ms)`, `fetch#1=error(timed_out)`.
+  /// `fetch#3=error`, `db.commit#0=latency(250ms)`, `fetch#1=error(timed_out)`,
+  /// `"GET /x?id=1"#0=hang` (a point name quoted because it needs it).
   std::string to_string() const;
   friend bool operator==(const fault& a, const fault& b) noexcept;
 };
 
-/// Thrown by `fault_schedule::parse` for a malformed schedule; `what()`
-/// names the offending text and the expected form.
+/// Thrown by `fault_schedule::parse` for a malformed schedule, and by
+/// `fault_schedule`'s constructor for a fault that cannot be printed and
+/// parsed back; `what()` names the offending text and the expected form.
 class schedule_error : public std::invalid_argument {
  public:
-  using std::invalid_argument::invalid_argument;
+  /// An error at no particular place of a text (`position()` is npos).
+  explicit schedule_error(const std::string& what)
+      : std::invalid_argument(what), position_(std::string::npos) {}
+  schedule_error(const std::string& what, std::size_t position)
+      : std::invalid_argument(what), position_(position) {}
+
+  /// 0-based byte offset into the parsed text where the problem is;
+  /// `std::string::npos` when the error is not about a text.
+  std::size_t position() const noexcept { return position_; }
+
+ private:
+  std::size_t position_;
 };
 
 /// A fault schedule: exactly which faults a run injects, at which call of
@@ -144,20 +162,42 @@ class schedule_error : public std::invalid_argument {
 ///
 /// Printed compactly, in the order the faults were injected:
 /// `fetch#0=hang;fetch#2=error(timed_out);db.commit#1=latency(250ms)`
-/// (the empty string is the fault-free schedule).
+/// (the empty string is the fault-free schedule). For every schedule,
+/// `parse(s.to_string()) == s`, whatever its point names contain.
 class fault_schedule {
  public:
   fault_schedule() = default;
-  explicit fault_schedule(std::vector<fault> faults) : faults_(std::move(faults)) {}
+  /// Throws `schedule_error` naming the fault when one has a negative
+  /// latency or an error code a schedule cannot name (a success code, or a
+  /// category other than system, generic, asio's and faultline's), or when
+  /// two faults hit the same call of the same point.
+  explicit fault_schedule(std::vector<fault> faults);
 
-  /// Parses `to_string()`'s form. Kinds: `error`, `error(name)` (an
-  /// `asio::error` name such as `timed_out`, or a number), `exception` (a
-  /// `std::runtime_error`; plans never draw it, schedules may name it),
-  /// `hang`, `cancel`, `latency(<n>ms|us|ns|s)`. Throws `schedule_error`.
+  /// Parses `to_string()`'s form:
+  ///
+  ///     schedule := [entry] (';' [entry])*         whitespace around entries is ignored
+  ///     entry    := point '#' call '=' kind
+  ///     point    := bare | '"' (char | '\"' | '\\' | '\x' hex hex)* '"'
+  ///     bare     := 1 or more printable ASCII characters, none of ; = " \ or space
+  ///                 (it may hold '#': the call index follows the last one)
+  ///     call     := 0 to 18446744073709551615
+  ///     kind     := error | error(code) | exception | hang | cancel | latency(n unit)
+  ///     code     := an asio::error name (timed_out), a faultline::error name
+  ///                 (injected_fault), a positive number (system category), or
+  ///                 category:number (system:2, asio.misc:2, faultline:4)
+  ///     unit     := ns | us | ms | s          (at most 9223372036854775807ns in all)
+  ///
+  /// `exception` is a `std::runtime_error` (plans never draw it, schedules
+  /// may name it). Throws `schedule_error` naming the column (0-based), the
+  /// entry and the offending text, for every malformed or out-of-range input
+  /// and for a second fault at the same call. Linear in the text's length.
   static fault_schedule parse(std::string_view text);
 
   std::string to_string() const;
   const std::vector<fault>& faults() const noexcept { return faults_; }
+  /// Mutable access, for building a schedule in place; a fault added here is
+  /// not checked until the schedule is copied into a new `fault_schedule`
+  /// (as `chaos_engine::replay` does).
   std::vector<fault>& faults() noexcept { return faults_; }
   std::size_t size() const noexcept { return faults_.size(); }
   bool empty() const noexcept { return faults_.empty(); }
@@ -203,7 +243,9 @@ class chaos_engine {
 
   /// Draws faults from `plan`, seeded by the sim's seed (`sim_options::seed`).
   void use(chaos_plan plan);
-  /// Injects exactly `schedule`'s faults, nothing else.
+  /// Injects exactly `schedule`'s faults, nothing else. Throws
+  /// `schedule_error` if a fault was edited in place (`faults()`) into one
+  /// a schedule cannot hold (see `fault_schedule`'s constructor).
   void replay(fault_schedule schedule);
   /// Injects nothing; calls are still counted while `record` is true (an
   /// exhaustive sweep's fault-free run learns the call counts so).
@@ -228,6 +270,7 @@ class chaos_engine {
   bool recording_ = false;
   chaos_plan plan_;
   fault_schedule schedule_;
+  std::map<std::pair<std::string_view, std::uint64_t>, const fault*> index_;  // into schedule_
   fault_schedule log_;
   std::map<std::string, point_coverage, std::less<>> coverage_;
 };

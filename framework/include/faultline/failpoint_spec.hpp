@@ -17,7 +17,7 @@ namespace faultline {
 /// `to_string` returns it.
 enum class failpoint_action : std::uint8_t {
   off,              ///< `off`: no fault; the operation runs as usual
-  delay,            ///< `delay(ms)`: the operation is held back `ms` milliseconds
+  delay,            ///< `delay(ms)`: the operation is held back `ms` milliseconds (0 to 9223372036854)
   throw_exception,  ///< `throw` or `throw(message)`: the operation throws
   error,            ///< `error(name)` or `error(number)`: the operation fails with that code
   hang,             ///< `hang`: the operation never completes unless cancelled
@@ -39,7 +39,8 @@ struct failpoint_task {
   /// "connection_refused" (checked for the form `[a-z_]+` only; the runtime
   /// maps it) or a positive number in decimal. Empty for the other actions.
   std::string arg;
-  /// `delay`: how long. Zero for the other actions.
+  /// `delay`: how long, at most 9223372036854 ms (the most the sim clock's
+  /// nanoseconds hold). Zero for the other actions.
   std::chrono::milliseconds delay{};
 
   friend bool operator==(const failpoint_task&, const failpoint_task&) = default;
@@ -94,9 +95,11 @@ class failpoint_spec_error : public std::invalid_argument {
 ///     task    := [p '%'] [count '*'] action ['(' arg ')']
 ///     name    := [A-Za-z0-9_.:/-]+
 ///     p       := 0 to 100, with an optional fraction: 12.5
-///     count   := 1 or more
+///     count   := 1 to 18446744073709551615
 ///     action  := off | delay(ms) | throw | throw(message) | error(name) | error(number)
 ///              | hang | cancel
+///     ms      := 0 to 9223372036854 (the most that fits the sim clock's int64 nanoseconds)
+///     number  := 1 to 2147483647
 ///
 /// Whitespace around tokens is ignored; a `throw` message is trimmed and may
 /// hold anything but an unbalanced ')', including ';' and '->'.
@@ -107,7 +110,7 @@ class failpoint_spec_error : public std::invalid_argument {
 ///
 /// Returns one config per entry, in spec order; an empty spec gives none.
 /// Throws `failpoint_spec_error` on the first problem found, including a
-/// name set twice.
+/// name set twice and a number out of its range. Linear in the spec's length.
 ///
 /// **Example**:
 ///
