@@ -15,6 +15,7 @@
 #include <string>
 #include <thread>
 #include <vector>
+#include "support/message_of.hpp"
 
 namespace {
 
@@ -45,15 +46,7 @@ auto record(faultline::sim_context& sim, completion& c) {
   };
 }
 
-template <class F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "(no exception)";
-}
+using faultline_test::message_of;
 
 // -- item 1: a deadline already passed completes at now(), never earlier -------
 

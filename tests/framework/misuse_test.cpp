@@ -14,6 +14,7 @@
 
 #include <memory>
 #include <thread>
+#include "support/message_of.hpp"
 
 namespace {
 
@@ -22,15 +23,7 @@ namespace asio = boost::asio;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-template <class F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "(no exception)";
-}
+using faultline_test::message_of;
 
 TEST(Misuse, DrivingASimFromAnotherThreadIsRejected) {
   faultline::sim_context sim;

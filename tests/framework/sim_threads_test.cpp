@@ -15,6 +15,7 @@
 #include <string>
 #include <thread>
 #include <vector>
+#include "support/message_of.hpp"
 
 namespace {
 
@@ -26,15 +27,7 @@ using ::testing::IsEmpty;
 using ::testing::Not;
 using ::testing::StartsWith;
 
-template <class F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "(no exception)";
-}
+using faultline_test::message_of;
 
 // -- item 3: a sim destroyed on another thread than its creator -----------------
 
