@@ -6,6 +6,7 @@
 #include <faultline/chaos.hpp>
 
 #include <faultline/detail/handler_work.hpp>
+#include <faultline/report.hpp>
 #include <faultline/sim_context.hpp>
 #include <faultline/steady_timer.hpp>
 
@@ -19,10 +20,14 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/system/system_error.hpp>
 
+#include <algorithm>
 #include <array>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <map>
+#include <mutex>
 #include <new>
 #include <utility>
 
@@ -43,6 +48,58 @@ std::string quote(std::string_view s) {
   q += s;
   q += '"';
   return q;
+}
+
+// Names armed from FAULTLINE_FAILPOINTS arm every sim of the run, so a test
+// that never reaches one is no news; a name no sim reached during the whole
+// run is (a typo): reported when the program exits.
+struct env_names {
+  std::mutex m;
+  std::map<std::string, bool, std::less<>> reached;
+  bool at_exit = false;
+};
+
+env_names& env_state() {
+  static env_names* s = new env_names;  // read at exit, after static destructors may have run
+  return *s;
+}
+
+void report_env_unreached() {
+  std::string names;
+  {
+    env_names& s = env_state();
+    std::lock_guard lock(s.m);
+    for (const auto& [name, reached] : s.reached)
+      if (!reached) names += (names.empty() ? "" : ", ") + name;
+  }
+  if (names.empty()) return;
+  const char* allow = std::getenv("FAULTLINE_FAILPOINTS_UNREACHED");
+  if (allow && std::strcmp(allow, "ok") == 0) return;
+  std::fflush(stdout);
+  std::fprintf(stderr,
+               "faultline: FAULTLINE_FAILPOINTS armed %s, which no sim of this run reached; check the name against "
+               "the failpoint in the code (a typo?), or set FAULTLINE_FAILPOINTS_UNREACHED=ok when the spec is meant "
+               "for tests this run does not include; exiting with status 1\n",
+               names.c_str());
+  std::fflush(stderr);
+  std::_Exit(1);
+}
+
+void note_env_armed(const std::vector<std::string>& names) {
+  env_names& s = env_state();
+  std::lock_guard lock(s.m);
+  for (const auto& n : names) s.reached.try_emplace(n, false);
+  if (!s.at_exit) {
+    s.at_exit = true;
+    std::atexit(&report_env_unreached);
+  }
+}
+
+void note_env_reached(std::string_view name) {
+  env_names& s = env_state();
+  std::lock_guard lock(s.m);
+  auto it = s.reached.find(name);
+  if (it != s.reached.end()) it->second = true;
 }
 
 }  // namespace
@@ -88,6 +145,9 @@ struct failpoint_registry::impl {
     std::uint64_t hits = 0;
     std::uint64_t name_hash = 0;
     std::uint32_t subject = 0;  // in the trace; 0 until the first journaled hit
+    bool from_env = false;      // armed by FAULTLINE_FAILPOINTS, not by the test
+    const char* file = nullptr;  // where the test armed it
+    int line = 0;
   };
   std::map<std::string, entry, std::less<>> entries;
   hang_base* hangs = nullptr;  // newest first
@@ -144,15 +204,27 @@ namespace detail {
 
 std::unique_ptr<failpoint_registry> make_failpoint_registry(sim_core& core) {
   std::unique_ptr<failpoint_registry> r(new failpoint_registry(core));
-  if (const char* env = std::getenv("FAULTLINE_FAILPOINTS")) r->arm_all(env);
+  if (const char* env = std::getenv("FAULTLINE_FAILPOINTS")) {
+    r->arm_all(env);
+    std::vector<std::string> names;
+    for (auto& [name, e] : r->impl_->entries)
+      if (!e.tasks.empty()) {
+        e.from_env = true;
+        names.push_back(name);
+      }
+    note_env_armed(names);
+  }
   return r;
 }
 
 }  // namespace detail
 
 failpoint_registry& failpoints(sim_context& sim) noexcept { return sim.core().failpoints(); }
+const failpoint_registry& failpoints(const sim_context& sim) noexcept {
+  return const_cast<sim_context&>(sim).core().failpoints();
+}
 
-void failpoint_registry::arm(std::string_view name, std::string_view actions) {
+void failpoint_registry::arm(std::string_view name, std::string_view actions, const char* file, int line) {
   std::string text(name);
   text += '=';
   text += actions;
@@ -170,15 +242,67 @@ void failpoint_registry::arm(std::string_view name, std::string_view actions) {
   if (added) it->second.name_hash = fnv1a(it->first);
   if (it->second.tasks.empty()) ++armed_;
   it->second.tasks = std::move(configs[0].tasks);
+  it->second.from_env = false;
+  it->second.file = file;
+  it->second.line = line;
 }
 
-void failpoint_registry::arm_all(std::string_view spec) {
+void failpoint_registry::arm_all(std::string_view spec, const char* file, int line) {
   auto configs = impl::prepare(spec);
   for (auto& c : configs) {
     auto [it, added] = impl_->entries.try_emplace(std::move(c.name));
     if (added) it->second.name_hash = fnv1a(it->first);
     if (it->second.tasks.empty()) ++armed_;
     it->second.tasks = std::move(c.tasks);
+    it->second.from_env = false;
+    it->second.file = file;
+    it->second.line = line;
+  }
+}
+
+std::vector<std::string> failpoint_registry::list_unreached() const {
+  std::vector<std::string> out;
+  for (const auto& [name, e] : impl_->entries) {
+    if (e.tasks.empty() || e.from_env || e.hits != 0) continue;
+    failpoint_config c{name, {}};
+    for (const auto& t : e.tasks) c.tasks.push_back(t.spec);
+    out.push_back(to_string(c));
+  }
+  return out;
+}
+
+std::vector<std::string> failpoint_registry::unreached() const {
+  seen_unreached_ = list_unreached();
+  return seen_unreached_;
+}
+
+void failpoint_registry::report_unreached() noexcept {
+  if (reported_) return;
+  reported_ = true;
+  try {
+    std::vector<std::string> names;
+    for (auto& n : list_unreached())
+      if (std::find(seen_unreached_.begin(), seen_unreached_.end(), n) == seen_unreached_.end())
+        names.push_back(std::move(n));
+    if (names.empty()) return;
+    std::string msg = "faultline: " + std::to_string(names.size()) +
+                      (names.size() == 1 ? " armed failpoint was" : " armed failpoints were") +
+                      " never reached before the sim ended:";
+    for (const auto& n : names) msg += "\n  " + n;
+    msg +=
+        "\ncheck each name against the failpoint in the code (a typo?) and make the code under test reach it, or "
+        "disarm it (failpoints(sim).disarm(name)) if the test expects it unreached";
+    // Located where the first of them (in name order) was armed.
+    const impl::entry* first = nullptr;
+    const std::string first_name = names.front().substr(0, names.front().find('='));
+    for (const auto& [name, e] : impl_->entries)
+      if (name == first_name) {
+        first = &e;
+        break;
+      }
+    report_failure(report_kind::unreached_failpoint, first ? first->file : nullptr, first ? first->line : 0, msg);
+  } catch (...) {
+    // Reporting while the sim ends: nothing sensible is left to do.
   }
 }
 
@@ -236,6 +360,8 @@ detail::failpoint_decision failpoint_registry::hit(std::string_view name) {
   if (it != impl_->entries.end() && !it->second.tasks.empty()) {
     impl::entry& e = it->second;
     const std::uint64_t index = e.hits++;
+    if (e.from_env && index == 0) [[unlikely]]
+      note_env_reached(it->first);
     for (std::size_t i = 0; i < e.tasks.size(); ++i) {
       armed_task& t = e.tasks[i];
       if (t.spec.count && t.left == 0) continue;  // used up
@@ -337,6 +463,7 @@ void failpoint_registry::describe_pending(std::vector<pending_operation>& out) c
 bool failpoint_registry::blocks_run() const noexcept { return impl_->hangs != nullptr; }
 
 void failpoint_registry::on_sim_shutdown() noexcept {
+  report_unreached();
   // Destroying a hang destroys the coroutine suspended in it, never resuming it.
   while (hang_base* h = impl_->hangs) {
     unlist(impl_->hangs, h);

@@ -1,6 +1,11 @@
 // faultline - the non-template parts of async_fake: pending calls, latches, descriptions.
 #include <faultline/fake.hpp>
 
+#include <faultline/report.hpp>
+
+#include <boost/asio/system_executor.hpp>
+
+#include <algorithm>
 #include <stdexcept>
 
 namespace faultline {
@@ -77,7 +82,10 @@ std::string describe_call(const std::string& text, sim_clock::time_point started
 
 // -- fake_core ----------------------------------------------------------------
 
-fake_core::fake_core(sim_core& core, std::string name) : name_(std::move(name)) { core.link(*this); }
+fake_core::fake_core(sim_core& core, std::string name, const char* file, int line)
+    : name_(std::move(name)), file_(file), line_(line) {
+  core.link(*this);
+}
 
 fake_core::~fake_core() {
   if (sim_core* c = core()) c->unlink(*this);
@@ -88,6 +96,48 @@ sim_core& fake_core::live(const char* caller) const {
   throw std::logic_error(std::string("faultline: ") + caller + " on " + name_ +
                          ": the sim_context this double belongs to was destroyed; keep the sim alive longer "
                          "than its doubles");
+}
+
+std::string fake_core::wrong_caller(boost::asio::execution_context& ctx) const {
+  const sim_core* own = core();
+  if (!own || &ctx == static_cast<boost::asio::execution_context*>(&own->context())) return {};
+  // use_future and the ranged parallel_group complete through the system
+  // executor, which any thread may run: the sim's queue still drives them.
+  if (&ctx == &boost::asio::query(boost::asio::system_executor(), boost::asio::execution::context)) return {};
+  const char* where = sim_core_of_context(ctx) ? "another sim_context"
+                                               : "an io_context (or another execution context that is not a sim)";
+  return std::string("faultline: ") + name_ + " was called from a coroutine (or handler) running on " + where +
+                         ", not on the sim_context " + name_ +
+                         " was created with, whose queue alone completes its calls: the call would never complete; "
+                         "run the caller on the double's sim (sim.run(...), or co_spawn on sim.get_executor()), or "
+                         "create the double on the sim the caller runs on";
+}
+
+std::vector<std::string> fake_core::unmet_seen() const {
+  auto u = unmet();
+  seen_unmet_ = u;
+  return u;
+}
+
+void fake_core::report_unmet_at_destruction() const noexcept {
+  try {
+    // Only lines the test has not seen (a hold destroyed since drops out).
+    std::vector<std::string> u;
+    for (auto& line : unmet())
+      if (std::find(seen_unmet_.begin(), seen_unmet_.end(), line) == seen_unmet_.end()) u.push_back(std::move(line));
+    if (u.empty()) return;
+    std::string msg = "faultline: " + std::to_string(u.size()) +
+                      (u.size() == 1 ? " scripted expectation" : " scripted expectations") + " never happened (" +
+                      name_ + " was destroyed with " + (u.size() == 1 ? "it" : "them") + " unmet):";
+    for (const auto& line : u) msg += "\n  " + line;
+    msg +=
+        "\nmake the code under test reach them, or remove them from the script (a test that expects them unmet "
+        "asserts " +
+        name_ + ".unmet() before the end)";
+    report_failure(report_kind::unmet_script, file_, line_, msg);
+  } catch (...) {
+    // Reporting from a destructor: nothing sensible is left to do.
+  }
 }
 
 void fake_core::add_pending(pending_call* c) noexcept {
@@ -166,7 +216,8 @@ void fake_core::on_sim_shutdown() noexcept {
 }
 
 void fake_core::describe_unmet(std::vector<std::string>& out) const {
-  auto mine = unmet();
+  // sim.unmet_expectations() (the fixture's teardown check) has shown them.
+  auto mine = unmet_seen();
   out.insert(out.end(), mine.begin(), mine.end());
 }
 

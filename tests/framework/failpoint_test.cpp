@@ -110,6 +110,7 @@ TEST_F(Failpoint, IsInertWhenOnlyOtherFailpointsAreArmed) {
   EXPECT_EQ(commits(sim, 1, form::co_await_call), (std::vector<std::string>{"returned at t=0.000s"}));
   EXPECT_EQ(commits(sim, 1, form::macro), (std::vector<std::string>{"returned at t=0.000s"}));
   EXPECT_EQ(faultline::failpoints(sim).hits("db.commit"), 0u);
+  EXPECT_EQ(faultline::failpoints(sim).unreached(), std::vector<std::string>{"db.other=error(eof)"});
 }
 
 TEST_F(Failpoint, IsInertOutsideASimEvenWhenASimOnTheSameThreadHasItArmed) {
@@ -126,6 +127,7 @@ TEST_F(Failpoint, IsInertOutsideASimEvenWhenASimOnTheSameThreadHasItArmed) {
   io.run();
   EXPECT_EQ(passed, 2);
   EXPECT_EQ(faultline::failpoints(sim).hits("db.commit"), 0u);
+  EXPECT_EQ(faultline::failpoints(sim).unreached(), std::vector<std::string>{"db.commit=error(eof)"});
 }
 
 // -- the actions, at exact instants ---------------------------------------------------
@@ -447,6 +449,9 @@ TEST_F(Failpoint, EachSimArmsItselfFromTheEnvironment) {
   faultline::sim_context other;  // a second sim arms itself too, with fresh counts
   EXPECT_TRUE(sim.run(commit(form::macro)).has_value());
   EXPECT_TRUE(other.run(commit(form::macro)).has_exception());
+  // Every name the environment arms must be reached by some sim of the run,
+  // or the program fails at exit (a typo in the spec).
+  EXPECT_TRUE(other.run(faultline::failpoint("rpc.send")).has_value());
 }
 
 TEST_F(Failpoint, AMalformedEnvironmentSpecFailsTheSimConstructor) {
@@ -514,6 +519,7 @@ TEST_F(Failpoint, ArmTakesOneFailpointsActionsAndArmAllAWholeSpec) {
   fps.arm_all("b=hang;a=2*off");
   fps.arm("c", "throw(x;y)");  // a ';' inside a message is the message's
   EXPECT_EQ(fps.spec(), "a=2*off;b=hang;c=throw(x;y)");
+  EXPECT_EQ(fps.unreached().size(), 3u);
 }
 
 // -- both forms, and the trace ------------------------------------------------------------

@@ -196,6 +196,7 @@ TEST(FakeLifetime, DestroyingTheSimFreesHangingCallsWithoutRunningThem) {
   sim.reset();
   EXPECT_FALSE(resumed);
   EXPECT_THROW(fetch.on_call().returns("x"); fetch.hold_next(), std::logic_error);
+  EXPECT_EQ(fetch.unmet().size(), 1u);  // the step added after the sim was gone
 }
 
 }  // namespace

@@ -123,6 +123,7 @@ TEST(FakeScript, AnUnscriptedCallFailsNamingItsArgumentsAndTheScript) {
   faultline::async_fake<int()> empty(sim, "empty");
   EXPECT_THAT(faultline::detail::describe_exception(sim.run(empty()).exception()),
               HasSubstr("the script is empty: add a step with empty.on_call()"));
+  EXPECT_EQ(fetch.unmet().size(), 1u);  // on_call("/a") was never called
 }
 
 TEST(FakeScript, RecordsEveryCallWithArgumentsTimesAndEnding) {
@@ -181,6 +182,7 @@ TEST(FakeScript, ScriptingMistakesAreNamed) {
   EXPECT_THROW(fetch.on_call().after(-1ms), std::logic_error);
   EXPECT_THROW(fetch.on_call().returns("a").times(0), std::logic_error);
   EXPECT_THROW(fetch.on_call().then(), std::logic_error);
+  EXPECT_EQ(fetch.unmet().size(), 4u);  // the steps begun above, never used
 }
 
 TEST(FakeScript, ADoubleWhoseSimIsGoneSaysSo) {

@@ -33,16 +33,4 @@ void throw_chaos_fault(const fault& f) {
   }
 }
 
-std::string report_missing_action(const std::type_info& value_type, bool is_void) {
-  const std::string result = "asio::awaitable<" + (is_void ? std::string("void") : type_name(value_type)) + ">";
-  std::string message =
-      "faultline: a mock method returning " + result +
-      " was called without an action for the call (gMock reports the call itself: uninteresting, unexpected, "
-      "or past its WillOnce()s); awaiting its result throws faultline::testing::missing_action_error. Give the "
-      "call an action, e.g. EXPECT_CALL(mock, method(...)).WillOnce(faultline::testing::ReturnAfter(latency, "
-      "value)), or a default with ON_CALL(mock, method).WillByDefault(...)";
-  ADD_FAILURE() << message;
-  return message;
-}
-
 }  // namespace faultline::testing::detail

@@ -159,6 +159,7 @@ void chaos_test::run_body(sim_context& s, const body_fn& body) {
   }
   teardown_checks checks;
   checks.unmet_expectations = false;  // faults cut scenarios short: unused steps are expected
+  checks.unreached_failpoints = false;
   expect_clean_teardown(s, checks);
 }
 
@@ -189,6 +190,8 @@ void chaos_test::replay_reporting(const sweep_options& o, const fault_schedule& 
 }
 
 void chaos_test::run_chaos(sweep_options o, body_fn body) {
+  // Faults cut scenarios short: unused steps and failpoints are expected.
+  const quiet_self_reports quiet;
   const chaos_env e = chaos_env::from_environment();
   if (!e.error.empty()) {
     ADD_FAILURE() << "faultline: " << e.error;
@@ -244,6 +247,7 @@ void chaos_test::run_chaos(sweep_options o, body_fn body) {
 }
 
 void chaos_test::run_single_faults(single_fault_options o, body_fn body) {
+  const quiet_self_reports quiet;  // as in run_chaos
   const chaos_env e = chaos_env::from_environment();
   if (!e.error.empty()) {
     ADD_FAILURE() << "faultline: " << e.error;

@@ -2,7 +2,9 @@
 #include <faultline/gtest/fixture.hpp>
 
 #include <faultline/error.hpp>
+#include <faultline/failpoint.hpp>
 
+#include <cstring>
 #include <string>
 
 namespace faultline::testing {
@@ -32,7 +34,45 @@ location locate(const char* file, int line) {
   return {"unknown file", 0};
 }
 
+bool is_script_error(const std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const script_error&) {
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
+// The checks of the sim_test running on this thread, if any.
+thread_local const teardown_checks* current_checks = nullptr;
+
+bool report_to_gtest(report_kind kind, const char* file, int line, const std::string& message) {
+  if (!::testing::UnitTest::GetInstance()->current_test_info()) return false;
+  if (kind != report_kind::missing_action) {
+    // As the fixture's teardown: after a fatal failure or a skip, leftovers
+    // are a consequence, not news; and the test's opt-outs hold.
+    if (::testing::Test::HasFatalFailure() || ::testing::Test::IsSkipped()) return true;
+    if (current_checks && kind == report_kind::unmet_script && !current_checks->unmet_expectations) return true;
+    if (current_checks && kind == report_kind::unreached_failpoint && !current_checks->unreached_failpoints)
+      return true;
+  }
+  // A double built by std::optional::emplace or std::make_unique is
+  // "created" inside the standard library: the test's own location says more.
+  if (file && std::strncmp(file, "/usr/include/", 13) == 0) file = nullptr;
+  const location at = locate(file, line);
+  ADD_FAILURE_AT(at.file, at.line) << message;
+  return true;
+}
+
 }  // namespace
+
+void install_failure_reporter() noexcept { set_failure_reporter(&report_to_gtest); }
+
+sim_test::checks_scope::checks_scope(const teardown_checks* c) noexcept : previous(current_checks) {
+  current_checks = c;
+}
+sim_test::checks_scope::~checks_scope() { current_checks = previous; }
 
 namespace detail {
 
@@ -78,6 +118,17 @@ bool expect_clean_teardown(const sim_context& sim, const teardown_checks& checks
                                        << plural(unmet.size(), "scripted expectation", "scripted expectations")
                                        << " never happened:" << lines(unmet)
                                        << "\nmake the code under test reach them, or remove them from the script";
+    }
+  }
+  if (checks.unreached_failpoints) {
+    auto names = failpoints(sim).unreached();
+    if (!names.empty()) {
+      clean = false;
+      ADD_FAILURE_AT(at.file, at.line)
+          << "faultline: " << plural(names.size(), "armed failpoint was", "armed failpoints were")
+          << " never reached during the test:" << lines(names)
+          << "\ncheck each name against the failpoint in the code (a typo?) and make the code under test reach it, "
+             "or disarm it (failpoints(sim).disarm(name)) if the test expects it unreached";
     }
   }
   return clean;
@@ -137,6 +188,7 @@ void sim_test::TearDown() {
     // behind is a consequence, not news. Failures nobody saw may be the cause.
     checks.pending = false;
     checks.unmet_expectations = false;
+    checks.unreached_failpoints = false;
   }
   expect_clean_teardown(sim_, checks, at.file, at.line);
 }
@@ -151,6 +203,9 @@ void sim_test::report_body(const outcome<void>* r, const std::exception* e, cons
     } else {
       GTEST_FAIL_AT(file, line) << "faultline: running the test body failed: " << e->what();
     }
+  } else if (r->has_exception() && is_script_error(r->exception())) {
+    // verify(), or a call no step served: the message names the fix.
+    GTEST_FAIL_AT(file, line) << "faultline: the test body " << r->describe();
   } else if (r->has_exception()) {
     GTEST_FAIL_AT(file, line) << "faultline: the test body " << r->describe()
                               << "; catch it in the body, or assert it with EXPECT_THROW or CO_ASSERT_THROW";

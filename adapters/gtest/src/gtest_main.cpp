@@ -1,4 +1,5 @@
 // faultline - main() for test binaries: GoogleTest/GoogleMock, the failure-timeline listener, FAULTLINE_REPORT.
+#include <faultline/gtest/fixture.hpp>
 #include <faultline/gtest/listener.hpp>
 
 #include <gmock/gmock.h>
@@ -6,6 +7,7 @@
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleMock(&argc, argv);
+  faultline::testing::install_failure_reporter();
   faultline::testing::install_timeline_listener();
   faultline::testing::install_report_listener_from_env();
   return RUN_ALL_TESTS();

@@ -104,13 +104,17 @@ class failpoint_registry final : public detail::sim_object {
   /// Throws `failpoint_spec_error` (positions refer to `name=actions`) when
   /// the text does not parse, holds more than one entry, or names an error
   /// that does not exist. Nothing changes when it throws.
-  void arm(std::string_view name, std::string_view actions);
+  ///
+  /// `file`/`line` default to the caller: an armed failpoint that no code
+  /// reaches before the sim ends is reported there (see `unreached()`).
+  void arm(std::string_view name, std::string_view actions, const char* file = __builtin_FILE(),
+           int line = __builtin_LINE());
 
   /// Arms every entry of a whole spec, `"a=off;b=2*hang"`, as
   /// `FAULTLINE_FAILPOINTS` spells it. Names not in the spec stay as they
   /// were. All or nothing: when it throws (`failpoint_spec_error`), nothing
   /// changes.
-  void arm_all(std::string_view spec);
+  void arm_all(std::string_view spec, const char* file = __builtin_FILE(), int line = __builtin_LINE());
 
   /// Disarms `name`: it becomes inert again. A hang it started keeps
   /// hanging until cancelled. Returns whether it was armed.
@@ -131,6 +135,15 @@ class failpoint_registry final : public detail::sim_object {
   /// `"a=off;db.commit=2*error(eof)->off"`. Counts are the armed ones, not
   /// what is left of them.
   std::string spec() const;
+
+  /// Failpoints armed by the test that are still armed and were never
+  /// reached, one `name=actions` line each, in name order (a typo such as
+  /// `db.comit` shows up here). When the sim ends, those nobody read here are
+  /// reported as a failure of the current test (`report_failure`); a test
+  /// that expects one unreached disarms it, or asserts this list. Names armed
+  /// from `FAULTLINE_FAILPOINTS` are not listed: every test gets them, so the
+  /// program reports at exit those that no sim of the run reached.
+  std::vector<std::string> unreached() const;
 
   /// True when any failpoint is armed; the only thing a disarmed
   /// `failpoint()` reads.
@@ -154,15 +167,20 @@ class failpoint_registry final : public detail::sim_object {
   explicit failpoint_registry(detail::sim_core& core);
 
   detail::failpoint_decision chaos_hit(std::string_view name);
+  std::vector<std::string> list_unreached() const;
+  void report_unreached() noexcept;
 
   struct impl;
   std::size_t armed_ = 0;
+  bool reported_ = false;
+  mutable std::vector<std::string> seen_unreached_;
   detail::sim_core* sim_;
   std::unique_ptr<impl> impl_;
 };
 
 /// The failpoints of `sim`, to arm and inspect from a test.
 failpoint_registry& failpoints(sim_context& sim) noexcept;
+const failpoint_registry& failpoints(const sim_context& sim) noexcept;
 
 namespace detail {
 

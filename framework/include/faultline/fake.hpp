@@ -11,6 +11,7 @@
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/recycling_allocator.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/system/system_error.hpp>
@@ -20,6 +21,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <tuple>
 #include <type_traits>
@@ -268,7 +270,10 @@ class async_fake<R(Args...)> {
   using record_type = call_record<Args...>;
 
   /// A double on `sim`, named `name` in records, traces and messages.
-  async_fake(sim_context& sim, std::string name = "fake");
+  /// `file` and `line` default to where it is created; a double destroyed
+  /// with script steps nobody looked at reports them there (see `unmet()`).
+  async_fake(sim_context& sim, std::string name = "fake", const char* file = __builtin_FILE(),
+             int line = __builtin_LINE());
   ~async_fake();
   async_fake(const async_fake&) = delete;
   async_fake& operator=(const async_fake&) = delete;
@@ -293,6 +298,12 @@ class async_fake<R(Args...)> {
 
   /// Script steps never used up and holds never reached or released, one line
   /// each; empty when the script was played out.
+  ///
+  /// A double destroyed with unmet lines fails the current test, like a gMock
+  /// mock with unsatisfied expectations (through `report_failure`, at the
+  /// line that created it), unless the test has seen exactly those lines:
+  /// read by `unmet()`, `verify()` or `sim.unmet_expectations()` (the
+  /// `sim_test` fixture's teardown check reads them).
   std::vector<std::string> unmet() const;
   /// Throws `script_error` listing `unmet()` if it is not empty.
   void verify() const;

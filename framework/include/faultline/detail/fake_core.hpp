@@ -4,6 +4,8 @@
 #include <faultline/detail/sim_core.hpp>
 #include <faultline/sim_clock.hpp>
 
+#include <boost/asio/execution_context.hpp>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -27,12 +29,25 @@ struct pending_call : timer_wait {
 /// Everything about a double that does not depend on its signature.
 class fake_core : public sim_object, public std::enable_shared_from_this<fake_core> {
  public:
-  fake_core(sim_core& core, std::string name);
+  /// `file`/`line`: where the double was created, for reports about it.
+  fake_core(sim_core& core, std::string name, const char* file = nullptr, int line = 0);
   ~fake_core();
 
   const std::string& name() const noexcept { return name_; }
   /// The sim, or a clear error naming `caller` if it is gone.
   sim_core& live(const char* caller) const;
+  /// Empty when a call whose handler runs on `ctx` can complete; otherwise
+  /// the error that says why not: `ctx` is neither this double's sim nor
+  /// Asio's system context (an io_context, another sim), so the call would
+  /// wait for a queue nobody runs there.
+  std::string wrong_caller(boost::asio::execution_context& ctx) const;
+
+  /// `unmet()`, remembered as seen by the test: a double destroyed with
+  /// exactly these lines left is not reported again.
+  std::vector<std::string> unmet_seen() const;
+  /// Reports (`report_failure`) unmet lines nobody looked at; for the
+  /// destructor of the double's handle.
+  void report_unmet_at_destruction() const noexcept;
 
   void add_pending(pending_call* c) noexcept;
   void remove_pending(pending_call* c) noexcept;
@@ -51,7 +66,10 @@ class fake_core : public sim_object, public std::enable_shared_from_this<fake_co
 
  private:
   std::string name_;
+  const char* file_;
+  int line_;
   pending_call* head_ = nullptr;
+  mutable std::vector<std::string> seen_unmet_;
 };
 
 }  // namespace faultline::detail

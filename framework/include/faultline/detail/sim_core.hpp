@@ -1,6 +1,7 @@
 // faultline - the non-template heart of a sim: ready queue, timer heap, clock, registry.
 #pragma once
 
+#include <faultline/detail/gmock_default.hpp>  // every faultline user gets it: see there
 #include <faultline/error.hpp>
 #include <faultline/fault.hpp>
 #include <faultline/sim_clock.hpp>

@@ -393,6 +393,7 @@ template <class R, class... Args>
 typed_call<R, Args...>* take_held(hold_state<R, Args...>& h, const char* caller) {
   auto fake = h.fake.lock();
   if (!fake) throw_script_misuse("async_fake", std::string(caller) + ": the double this hold belongs to is gone");
+  fake->live(caller);  // the sim dropped the held call with everything else
   if (h.released)
     throw_script_misuse(fake->name(), std::string(caller) + ": this hold was already released; a hold releases one call");
   if (!h.taken)
@@ -552,11 +553,12 @@ void hold<R, Args...>::fail(E e) {
 // -- async_fake ---------------------------------------------------------------
 
 template <class R, class... Args>
-async_fake<R(Args...)>::async_fake(sim_context& sim, std::string name)
-    : state_(std::make_shared<state_type>(sim.core(), std::move(name))) {}
+async_fake<R(Args...)>::async_fake(sim_context& sim, std::string name, const char* file, int line)
+    : state_(std::make_shared<state_type>(sim.core(), std::move(name), file, line)) {}
 
 template <class R, class... Args>
 async_fake<R(Args...)>::~async_fake() {
+  state_->report_unmet_at_destruction();
   if (state_->core()) state_->cancel_all();
 }
 
@@ -610,7 +612,7 @@ auto async_fake<R(Args...)>::calls() const -> const std::deque<record_type>& {
 
 template <class R, class... Args>
 std::vector<std::string> async_fake<R(Args...)>::unmet() const {
-  return state_->unmet();
+  return state_->unmet_seen();
 }
 
 template <class R, class... Args>
@@ -631,6 +633,26 @@ auto async_fake<R(Args...)>::initiate(std::tuple<std::decay_t<Args>...> args, To
     using handler_type = decltype(handler);
     detail::sim_core& core = state->live("async_fake call");
     auto ex = sim_context::executor_type(core.context().get_executor());
+    {
+      // A caller on an io_context or another sim would wait forever: the
+      // call fails at once instead, through the caller's own executor.
+      auto caller_ex = asio::get_associated_executor(handler, ex);
+      std::string why = state->wrong_caller(asio::query(caller_ex, asio::execution::context));
+      if (!why.empty()) [[unlikely]] {
+        first_arg first;
+        if constexpr (ErrorCode)
+          first = asio::error::operation_not_supported;
+        else
+          first = std::make_exception_ptr(std::logic_error(why));
+        asio::post(caller_ex, [h = std::move(handler), first]() mutable {
+          if constexpr (std::is_void_v<R>)
+            std::move(h)(first);
+          else
+            std::move(h)(first, R{});
+        });
+        return;
+      }
+    }
     using op_type = detail::call_op<ErrorCode, R, handler_type, sim_context::executor_type, Args...>;
 
     auto& rec = state->records.emplace_back();

@@ -26,14 +26,6 @@
 
 namespace faultline::testing {
 
-/// Thrown into the coroutine that awaits the result of a mocked call that had
-/// no action (an uninteresting or unexpected call, or one past its
-/// `WillOnce`s). The call has also failed the test when it was made.
-class missing_action_error : public std::logic_error {
- public:
-  using std::logic_error::logic_error;
-};
-
 namespace detail {
 
 template <class R>
@@ -46,11 +38,6 @@ struct awaitable_traits<asio::awaitable<T, E>> : std::true_type {
 
 /// Throws `std::invalid_argument` naming `action` when `d` is negative.
 void check_latency(const char* action, sim_clock::duration d);
-
-/// Records a test failure for a mocked call returning
-/// `asio::awaitable<value_type>` (or `<void>`) that had no action; returns
-/// the text the awaitable throws.
-std::string report_missing_action(const std::type_info& value_type, bool is_void);
 
 template <class Rep, class Period>
 sim_clock::duration latency(const char* action, std::chrono::duration<Rep, Period> d) {
@@ -135,12 +122,6 @@ asio::awaitable<T, E> chaos_return(std::string point, sim_clock::duration d, V v
     co_return;
   else
     co_return T(std::move(v));
-}
-
-template <class T, class E>
-asio::awaitable<T, E> missing_action(std::string message) {
-  (void)co_await asio::this_coro::executor;  // makes this a coroutine: nothing happens until awaited
-  throw missing_action_error(message);
 }
 
 /// Marks `ReturnAfter(d)` / `ReturnImmediately()` for `awaitable<void>`.
@@ -386,23 +367,6 @@ inline awaitable_action<detail::hang_maker> Hang() { return awaitable_action<det
 
 }  // namespace faultline::testing
 
-// gMock returns DefaultValue<R>::Get() for a call without an action
-// (uninteresting, unexpected, or past its WillOnce()s). For awaitable<T> the
-// built-in default is a null awaitable that crashes when awaited; this one
-// fails the test at the call, and throws missing_action_error when awaited.
-// Include <faultline/gtest.hpp> (or this header) before declaring such mocks.
-namespace testing::internal {
-template <class T, class E>
-class BuiltInDefaultValue<boost::asio::awaitable<T, E>> {
- public:
-  static bool Exists() { return true; }
-  static boost::asio::awaitable<T, E> Get() {
-    if constexpr (std::is_void_v<T>)
-      return ::faultline::testing::detail::missing_action<T, E>(
-          ::faultline::testing::detail::report_missing_action(typeid(void), true));
-    else
-      return ::faultline::testing::detail::missing_action<T, E>(
-          ::faultline::testing::detail::report_missing_action(typeid(T), false));
-  }
-};
-}  // namespace testing::internal
+// gMock's default for awaitable<T> mocks without an action (a clear failure,
+// not a crash) is in <faultline/detail/gmock_default.hpp>, which every
+// faultline header brings in.

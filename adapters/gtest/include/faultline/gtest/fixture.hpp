@@ -3,6 +3,7 @@
 
 #include <faultline/gtest/print.hpp>
 #include <faultline/outcome.hpp>
+#include <faultline/report.hpp>
 #include <faultline/sim_context.hpp>
 
 #include <gtest/gtest.h>
@@ -26,14 +27,30 @@ struct teardown_checks {
   bool pending = true;
   /// Tasks that failed and whose outcome nobody read (`sim.unobserved_failures()`).
   bool unobserved_failures = true;
-  /// Script steps never used up and holds never released (`sim.unmet_expectations()`).
+  /// Script steps never used up and holds never released (`sim.unmet_expectations()`),
+  /// and doubles destroyed during the test with such steps left.
   bool unmet_expectations = true;
+  /// Failpoints the test armed that no code reached (`failpoints(sim).unreached()`).
+  bool unreached_failpoints = true;
 };
+
+/// Makes `faultline::report_failure` (a double destroyed with unmet script
+/// steps, an armed failpoint never reached, a mocked awaitable call without
+/// an action) add a nonfatal failure to the running GoogleTest test. Done by
+/// `faultline::gtest_main` and by every translation unit that includes this
+/// header; call it from your own `main()` otherwise. Outside a running test
+/// faultline falls back to stderr and a failing exit status.
+void install_failure_reporter() noexcept;
+
+namespace detail {
+// Any test that includes the adapter reports to GoogleTest, whatever its main().
+inline const bool failure_reporter_installed = (install_failure_reporter(), true);
+}  // namespace detail
 
 /// Checks what `sim` left behind and adds one nonfatal failure per kind of
 /// leftover, each naming every culprit and the fix: operations still
 /// pending, failed tasks nobody observed, scripted expectations that never
-/// happened. Returns true when nothing was found. `sim_test` calls it at
+/// happened, armed failpoints never reached. Returns true when nothing was found. `sim_test` calls it at
 /// teardown; a plain `TEST` with its own sim may call it at its end.
 /// `file` and `line` locate the failures (default: the current test).
 ///
@@ -226,9 +243,20 @@ class sim_test : public ::testing::Test {
  private:
   static void report_body(const outcome<void>* r, const std::exception* e, const char* file, int line);
 
+  // Lets reports made while the test runs (a double destroyed in the body)
+  // honour checks(); declared before the sim, so it outlives it.
+  struct checks_scope {
+    explicit checks_scope(const teardown_checks* c) noexcept;
+    ~checks_scope();
+    checks_scope(const checks_scope&) = delete;
+    checks_scope& operator=(const checks_scope&) = delete;
+    const teardown_checks* previous;
+  };
+
+  teardown_checks checks_;
+  checks_scope checks_scope_{&checks_};
   sim_context sim_;
   background_scope background_;
-  teardown_checks checks_;
   bool torn_down_ = false;
 };
 

@@ -1,0 +1,16 @@
+# Runs unreported_demo in one mode: it must exit non-zero and print the expected text on stderr.
+# Usage: cmake -DDEMO=<exe> -DMODE=<mode> -DEXPECT=<text> [-DENV=<NAME=value>] -P check_unreported.cmake
+if(DEFINED ENV)
+  set(run ${CMAKE_COMMAND} -E env ${ENV} ${DEMO} ${MODE})
+else()
+  set(run ${DEMO} ${MODE})
+endif()
+execute_process(COMMAND ${run} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(rc EQUAL 0)
+  message(FATAL_ERROR "unreported_demo ${MODE} exited with status 0; it must fail.\nstderr:\n${err}")
+endif()
+string(FIND "${err}" "${EXPECT}" at)
+if(at EQUAL -1)
+  message(FATAL_ERROR "unreported_demo ${MODE} did not print \"${EXPECT}\" on stderr; it printed:\n${err}")
+endif()
+message(STATUS "unreported_demo ${MODE} failed as it must (status ${rc})")
