@@ -210,8 +210,16 @@ void sim_core::complete_now(timer_wait* w, boost::system::error_code ec) {
 }
 
 std::size_t sim_core::cancel_all(sim_timer_state& t) {
+  // Asio completes a timer's cancelled waits oldest first; the list keeps the newest first.
+  timer_wait* w = t.waits;
+  if (!w) return 0;
+  while (w->next_in_timer) w = w->next_in_timer;
   std::size_t n = 0;
-  while (t.waits) n += cancel_wait(t.waits) ? 1 : 0;
+  while (w) {
+    timer_wait* older_first = w->prev_in_timer;
+    n += cancel_wait(w) ? 1 : 0;
+    w = older_first;
+  }
   return n;
 }
 

@@ -9,27 +9,15 @@
 #include <string>
 #include <string_view>
 
+#include "support/spec_rejects.hpp"
+
 namespace {
 
 using faultline::failpoint_action;
 using faultline::failpoint_spec_error;
 using faultline::parse_failpoints;
 
-// Succeeds if `spec` is rejected at `position` with `part` in the message.
-testing::AssertionResult rejects(std::string_view spec, std::size_t position, std::string_view part) {
-  try {
-    auto fps = parse_failpoints(spec);
-    return testing::AssertionFailure() << "\"" << spec.substr(0, 200) << "\" parsed into " << fps.size()
-                                       << " failpoint(s)";
-  } catch (const failpoint_spec_error& e) {
-    const std::string what = e.what();
-    if (e.position() != position || what.find(part) == std::string::npos)
-      return testing::AssertionFailure() << "rejected at column " << e.position() << " (want " << position
-                                         << ") with\n"
-                                         << what.substr(0, 400) << "\n(want \"" << part << "\")";
-    return testing::AssertionSuccess();
-  }
-}
+using faultline_test::rejects;
 
 // Issue 11, item 5: delay(10000000000000) overflowed in the ms -> ns
 // conversion (UBSan), and the hit completed at t=0.

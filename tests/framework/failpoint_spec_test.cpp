@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "support/spec_rejects.hpp"
+
 namespace faultline {
 // Internal linkage, still found by ADL: failures print the spec text, not bytes.
 [[maybe_unused]] static void PrintTo(const failpoint_task& t, std::ostream* os) {
@@ -36,22 +38,7 @@ failpoint_task only_task(std::string_view spec) {
   return fps[0].tasks[0];
 }
 
-// Succeeds if `spec` is rejected at `position` with `part` in the message.
-testing::AssertionResult rejects(std::string_view spec, std::size_t position,
-                                 std::string_view part) {
-  try {
-    auto fps = parse_failpoints(spec);
-    return testing::AssertionFailure() << "\"" << spec << "\" parsed into " << fps.size()
-                                       << " failpoint(s)";
-  } catch (const failpoint_spec_error& e) {
-    const std::string what = e.what();
-    if (e.position() != position || what.find(part) == std::string::npos)
-      return testing::AssertionFailure() << "\"" << spec << "\" was rejected at column "
-                                         << e.position() << " (want " << position << ") with\n"
-                                         << what << "\n(want \"" << part << "\")";
-    return testing::AssertionSuccess();
-  }
-}
+using faultline_test::rejects;
 
 TEST(FailpointSpec, EmptyEntriesGiveNoFailpoints) {
   EXPECT_TRUE(parse_failpoints("").empty());

@@ -355,7 +355,9 @@ void apply_chaos(sim_core& core, const std::string& point, std::uint32_t subject
   // An unscripted call is the test's mistake: chaos must not hide it.
   if (!f || plan.what == kind::none) return;
   switch (f->kind) {
-    case fault_kind::latency: plan.latency += f->latency; return;
+    case fault_kind::latency:
+      plan.latency = sim_clock::duration(detail::saturating_deadline(plan.latency.count(), f->latency.count()));
+      return;
     case fault_kind::error:
       plan.what = kind::fails;
       plan.ec = f->error_code;
@@ -380,7 +382,7 @@ void start_call(sim_core& core, fake_state<R, Args...>& state, typed_call<R, Arg
     core.journal().record(core.now(), event_kind::fault, op->subject, 0, "hangs until cancelled");
   } else if (op->plan.latency.count() > 0) {
     op->st = pending_call::state::latency;
-    core.schedule(op, core.now() + op->plan.latency.count());
+    core.schedule(op, detail::saturating_deadline(core.now(), op->plan.latency.count()));
   } else {
     op->st = pending_call::state::completing;
     core.post(op);
