@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <charconv>
 #include <map>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <utility>
@@ -97,6 +98,23 @@ class net_state {
     }
     ++ports[{h.index_, port}];
     return port;
+  }
+  /// What bind(2) does for sockets and acceptors alike: the address must be one of `h`'s (or
+  /// loopback, or unspecified) and the port free; port 0 takes an ephemeral one. Returns the
+  /// endpoint now bound, or nothing with `ec` set.
+  std::optional<tcp_endpoint> claim(host& h, const tcp_endpoint& ep, error_code& ec) {
+    const auto& a = ep.address();
+    if (!a.is_unspecified() && !a.is_loopback() &&
+        std::find(h.addresses().begin(), h.addresses().end(), a) == h.addresses().end()) {
+      ec = boost::system::errc::make_error_code(boost::system::errc::address_not_available);
+      return std::nullopt;
+    }
+    const std::uint16_t port = ep.port() != 0 && ports.count({h.index_, ep.port()}) ? 0 : take_port(h, ep.port());
+    if (port == 0) {
+      ec = boost::asio::error::address_in_use;
+      return std::nullopt;
+    }
+    return tcp_endpoint(a, port);
   }
   void release_port(host& h, std::uint16_t port) noexcept {
     auto it = ports.find({h.index_, port});
@@ -337,22 +355,9 @@ void socket_state::bind(const tcp_endpoint& ep, error_code& ec) {
     ec = boost::asio::error::invalid_argument;
     return;
   }
-  const auto& a = ep.address();
-  if (!a.is_unspecified() && !a.is_loopback() &&
-      std::find(host_->addresses().begin(), host_->addresses().end(), a) == host_->addresses().end()) {
-    ec = boost::system::errc::make_error_code(boost::system::errc::address_not_available);
-    return;
-  }
-  if (ep.port() != 0 && net_->ports.count({net_state::index(*host_), ep.port()})) {
-    ec = boost::asio::error::address_in_use;
-    return;
-  }
-  const std::uint16_t port = net_->take_port(*host_, ep.port());
-  if (port == 0) {
-    ec = boost::asio::error::address_in_use;
-    return;
-  }
-  local_ = tcp_endpoint(a, port);
+  auto local = net_->claim(*host_, ep, ec);
+  if (!local) return;
+  local_ = *local;
   bound_ = true;
   owns_port_ = true;
 }
@@ -586,22 +591,9 @@ void acceptor_state::bind(const tcp_endpoint& ep, error_code& ec) {
     ec = boost::asio::error::invalid_argument;
     return;
   }
-  const auto& a = ep.address();
-  if (!a.is_unspecified() && !a.is_loopback() &&
-      std::find(host_->addresses().begin(), host_->addresses().end(), a) == host_->addresses().end()) {
-    ec = boost::system::errc::make_error_code(boost::system::errc::address_not_available);
-    return;
-  }
-  if (ep.port() != 0 && net_->ports.count({net_state::index(*host_), ep.port()})) {
-    ec = boost::asio::error::address_in_use;
-    return;
-  }
-  const std::uint16_t port = net_->take_port(*host_, ep.port());
-  if (port == 0) {
-    ec = boost::asio::error::address_in_use;
-    return;
-  }
-  local_ = tcp_endpoint(a, port);
+  auto local = net_->claim(*host_, ep, ec);
+  if (!local) return;
+  local_ = *local;
   bound_ = true;
 }
 
