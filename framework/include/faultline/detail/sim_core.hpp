@@ -252,9 +252,11 @@ class sim_core {
   bool shutting_down() const noexcept { return shutting_down_; }
   void begin_shutdown() noexcept { shutting_down_ = true; }
 
-  /// Throws when a plain Asio I/O object (asio::steady_timer, a socket) was
-  /// created on this sim: it would wait in real time, or forever.
-  void check_real_io(const char* caller) const;
+  /// Throws, once per sim, when a plain Asio I/O object (asio::steady_timer,
+  /// a socket) was created on this sim and nothing of faultline's own is
+  /// pending to explain why the sim is blocked: the Asio object would wait in
+  /// real time, or forever.
+  void check_real_io(const char* caller);
 
  private:
   void push_ready(ready_op* op) noexcept {
@@ -287,6 +289,8 @@ class sim_core {
   void run_one(ready_op* op);
   bool blocked() const noexcept;
   [[noreturn]] void throw_stall();
+  /// "a plain asio::steady_timer", ... when one was created on this sim; empty if none.
+  std::string real_io_kind() const;
   [[noreturn]] void throw_livelock();
   [[noreturn]] void throw_horizon(std::int64_t next);
 
@@ -323,6 +327,7 @@ class sim_core {
   sim_object* objects_head_ = nullptr;
   sim_object* objects_tail_ = nullptr;
   bool shutting_down_ = false;
+  bool real_io_reported_ = false;
   std::thread::id owner_;
   faultline::trace trace_;
   std::vector<std::shared_ptr<task_state_base>> failed_tasks_;
