@@ -486,6 +486,10 @@ sweep_result sweep(const sweep_options& options, const chaos_scenario& scenario)
   for (std::uint64_t i = 0; i < options.seeds; ++i) {
     const std::uint64_t seed = options.first_seed + i;
     if (!in_shard(options, seed)) continue;
+    if (result.seeds_run > 0 && options.keep_going && !options.keep_going(result)) {
+      result.stopped = true;
+      break;
+    }
     if (options.on_seed) options.on_seed(seed);
     chaos_run r = run_seed(options, seed, scenario);
     ++result.seeds_run;

@@ -93,6 +93,30 @@ TEST(ChaosReport, APassingSweepPrintsOneSummaryLine) {
   EXPECT_THAT(out, HasSubstr(" error; fetch "));  // faults by kind, then calls per point
 }
 
+TEST(ChaosReport, ABudgetOfSeedsOrWallTimeBoundsTheSweep) {
+  report_runner t;
+  int runs = 0;
+  {
+    const scoped_env budget("FAULTLINE_SWEEP_BUDGET", "25");
+    ::testing::internal::CaptureStdout();
+    t.run_chaos(errors(0.2), [&] { return three_attempts(t, false, runs); });
+    EXPECT_THAT(::testing::internal::GetCapturedStdout(), HasSubstr(": 25 seeds passed ("));
+    EXPECT_EQ(runs, 25);
+  }
+  {
+    // Seeds until a second of wall time is spent: many, and each at most once.
+    const scoped_env budget("FAULTLINE_SWEEP_BUDGET", "1s");
+    runs = 0;
+    ::testing::internal::CaptureStdout();
+    t.run_chaos(errors(0.2), [&] { return three_attempts(t, false, runs); });
+    EXPECT_THAT(::testing::internal::GetCapturedStdout(), HasSubstr(" seeds passed ("));
+    EXPECT_GT(runs, 25);
+  }
+  const scoped_env budget("FAULTLINE_SWEEP_BUDGET", "10x");
+  EXPECT_NONFATAL_FAILURE(t.run_chaos(errors(0.2), [&] { return three_attempts(t, false, runs); }),
+                          "FAULTLINE_SWEEP_BUDGET=\"10x\" is not a budget; set a number of seeds");
+}
+
 TEST(ChaosReport, AFailingSweepIsReportedOnceWithTheMinimalScheduleInCallOrder) {
   report_runner t;
   int runs = 0;

@@ -319,6 +319,21 @@ chaos_env chaos_env::from_environment() {
   if (const char* v = env("FAULTLINE_PERTURB")) e.perturb = std::strcmp(v, "0") != 0;
   if (const char* v = env("FAULTLINE_ISOLATE")) e.isolate = std::strcmp(v, "0") != 0;
   if (const char* v = env("FAULTLINE_REGRESSIONS_DIR")) e.regressions_dir = v;
+  if (const char* v = env("FAULTLINE_SWEEP_BUDGET")) {
+    std::string text = v;
+    const char unit = text.back();
+    const std::uint64_t scale = unit == 's' ? 1 : unit == 'm' ? 60 : unit == 'h' ? 3600 : 0;
+    if (scale != 0) text.pop_back();
+    std::uint64_t n = 0;
+    if (!parse_u64(text.c_str(), n) || n == 0 || n > (std::uint64_t{1} << 40))
+      e.error = "FAULTLINE_SWEEP_BUDGET=\"" + std::string(v) +
+                "\" is not a budget; set a number of seeds (FAULTLINE_SWEEP_BUDGET=5000) or a wall time in s, m or h "
+                "(FAULTLINE_SWEEP_BUDGET=10m)";
+    else if (scale == 0)
+      e.seeds = n;
+    else
+      e.time_budget = std::chrono::seconds(n * scale);
+  }
   return e;
 }
 
@@ -438,6 +453,23 @@ void chaos_test::run_chaos(sweep_options o, body_fn body) {
   o.on_schedule = [&e](const fault_schedule& s, std::uint64_t seed) { log_schedule(e, s, seed); };
   if (slice_index_ == 0 && !replay_regressions(e, o, body)) return;
   const auto start = std::chrono::steady_clock::now();
+  if (e.time_budget) {
+    // Seeds until the wall-clock budget is spent, a progress line every 5 s.
+    o.seeds = UINT64_MAX - o.first_seed;
+    const auto deadline = start + *e.time_budget;
+    auto next_progress = start + std::chrono::seconds(5);
+    o.keep_going = [deadline, next_progress, start](const sweep_result& so_far) mutable {
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= next_progress) {
+        next_progress = now + std::chrono::seconds(5);
+        const double s = seconds_since(start);
+        std::cout << "[ chaos    ] " << full_name() << ": " << so_far.seeds_run << " seeds ("
+                  << static_cast<std::uint64_t>(static_cast<double>(so_far.seeds_run) / s) << "/s), "
+                  << describe_faults(so_far.coverage) << "; " << describe_calls(so_far.coverage) << std::endl;
+      }
+      return now < deadline;
+    };
+  }
   const sweep_result r = sweep(o, intercepted(body));
   const double took = seconds_since(start);
   RecordProperty("faultline_seeds_run", std::to_string(r.seeds_run));
@@ -457,9 +489,12 @@ void chaos_test::run_chaos(sweep_options o, body_fn body) {
   const chaos_run& f = *r.failure;
   RecordProperty("faultline_seed", std::to_string(f.seed));
   RecordProperty("faultline_schedule", f.schedule.to_string());
-  std::string report = "faultline: chaos sweep failed at seed " + std::to_string(f.seed) + " (of seeds " +
-                       std::to_string(o.first_seed) + ".." + std::to_string(o.first_seed + o.seeds - 1) + ")\n" +
-                       describe(r);
+  const std::string range = e.time_budget ? "seeds from " + std::to_string(o.first_seed) + " within a " +
+                                                 std::to_string(e.time_budget->count()) + " s budget"
+                                           : "seeds " + std::to_string(o.first_seed) + ".." +
+                                                 std::to_string(o.first_seed + o.seeds - 1);
+  std::string report =
+      "faultline: chaos sweep failed at seed " + std::to_string(f.seed) + " (of " + range + ")\n" + describe(r);
   if (!o.isolate) {
     const determinism_result d = check_determinism(o, f.seed, intercepted(body));
     if (!d.deterministic)

@@ -36,6 +36,8 @@ struct chaos_run {
   std::vector<trace_event> events;  ///< the retained trace, when asked for (determinism checks)
 };
 
+struct sweep_result;
+
 /// How a sweep runs.
 struct sweep_options {
   chaos_plan plan;
@@ -65,6 +67,10 @@ struct sweep_options {
   /// schedule holds the faults injected before the crash. POSIX only; costs
   /// a fork per run. The child's trace events are not kept (`keep_events`).
   bool isolate = false;
+  /// Asked before each seed after the first with the sweep so far; false
+  /// ends the sweep there (a wall-clock budget, a progress line). The
+  /// framework reads no clock: the caller's predicate does.
+  std::function<bool(const sweep_result& so_far)> keep_going;
 };
 
 /// The smallest failing schedule minimisation found.
@@ -79,6 +85,7 @@ struct minimised_failure {
 /// What a sweep found.
 struct sweep_result {
   std::uint64_t seeds_run = 0;
+  bool stopped = false;  ///< `keep_going` ended it before its last seed
   std::optional<chaos_run> failure;       ///< the first failing seed's run
   std::optional<minimised_failure> minimal;
   /// Calls and injected faults per point over every run, in name order.

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <boost/asio/awaitable.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -31,6 +32,9 @@ namespace faultline::testing {
 /// - `FAULTLINE_REGRESSIONS_DIR=<dir>`: the directory of the regression
 ///   files (`<dir>/<Suite>.<Test>.txt`): their schedules replay before any
 ///   new seed, and every new minimal failing schedule is appended.
+/// - `FAULTLINE_SWEEP_BUDGET=<n>` seeds, or `<n>s`, `<n>m`, `<n>h` of wall
+///   time: seeds run until the budget is spent (overrides `FAULTLINE_SEEDS`),
+///   with a progress line every 5 s; sharded, each seed still runs once.
 /// A malformed value fails the test, naming the variable and the fix.
 struct chaos_env {
   std::uint64_t seeds = 100;
@@ -40,6 +44,7 @@ struct chaos_env {
   bool perturb = false;
   bool isolate = false;
   std::string regressions_dir;
+  std::optional<std::chrono::seconds> time_budget;
   std::string error;  ///< non-empty: what is wrong with the environment
 
   static chaos_env from_environment();
