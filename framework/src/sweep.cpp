@@ -2,8 +2,31 @@
 #include <faultline/sweep.hpp>
 
 #include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
 #include <exception>
+#include <iostream>
+#include <set>
+#include <stdexcept>
+#include <string_view>
+#include <system_error>
 #include <utility>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FAULTLINE_SWEEP_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define FAULTLINE_SWEEP_ASAN 1
+#endif
+#if defined(FAULTLINE_SWEEP_ASAN)
+#include <sanitizer/common_interface_defs.h>
+#endif
 
 namespace faultline {
 
@@ -12,6 +35,9 @@ namespace {
 std::string faults_text(std::size_t n) { return std::to_string(n) + (n == 1 ? " fault" : " faults"); }
 
 enum class arm_with { plan, schedule, record_only };
+
+// The engine of the run in progress on this thread, for a child's crash handler.
+thread_local chaos_engine* running_engine = nullptr;
 
 chaos_run run_once(const sweep_options& options, std::uint64_t seed, arm_with how, const fault_schedule* schedule,
                    const chaos_scenario& scenario, bool keep_events) {
@@ -27,6 +53,10 @@ chaos_run run_once(const sweep_options& options, std::uint64_t seed, arm_with ho
     case arm_with::schedule: engine.replay(*schedule); break;
     case arm_with::record_only: engine.off(true); break;
   }
+  struct expose {
+    explicit expose(chaos_engine* e) { running_engine = e; }
+    ~expose() { running_engine = nullptr; }
+  } exposed(&engine);
   try {
     scenario(sim);
   } catch (const std::exception& e) {
@@ -44,6 +74,218 @@ chaos_run run_once(const sweep_options& options, std::uint64_t seed, arm_with ho
   r.ended = sim.now();
   if (keep_events) r.events = sim.trace().events();
   return r;
+}
+
+// ---- Isolated runs: one child process per run, the result sent back over a pipe.
+// Records are a tag byte ('R': the run's result, 'C': the schedule injected
+// before a crash) followed by fields, each "<length>:<bytes>".
+
+void put(std::string& out, std::string_view field) {
+  out += std::to_string(field.size());
+  out += ':';
+  out += field;
+}
+
+void put(std::string& out, std::uint64_t n) { put(out, std::to_string(n)); }
+
+class record_reader {
+ public:
+  explicit record_reader(std::string_view text) : text_(text) {}
+  bool done() const noexcept { return text_.empty(); }
+  char tag() {
+    if (text_.empty()) throw std::runtime_error("truncated");
+    const char t = text_.front();
+    text_.remove_prefix(1);
+    return t;
+  }
+  std::string_view field() {
+    const auto colon = text_.find(':');
+    if (colon == std::string_view::npos) throw std::runtime_error("truncated");
+    std::size_t n = 0;
+    for (char c : text_.substr(0, colon)) n = n * 10 + static_cast<std::size_t>(c - '0');
+    if (colon + 1 + n > text_.size()) throw std::runtime_error("truncated");
+    const auto f = text_.substr(colon + 1, n);
+    text_.remove_prefix(colon + 1 + n);
+    return f;
+  }
+  std::uint64_t number() { return std::stoull(std::string(field())); }
+
+ private:
+  std::string_view text_;
+};
+
+int child_fd = -1;
+
+void write_all(int fd, const char* p, std::size_t n) noexcept {
+  while (n > 0) {
+    const auto w = ::write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return;
+    p += w;
+    n -= static_cast<std::size_t>(w);
+  }
+}
+
+// Sends the faults injected so far. Not async-signal-safe (it allocates): the
+// child is dying anyway, and the alarm ends it should a broken heap hang it.
+extern "C" void faultline_child_crashed() {
+  ::alarm(5);
+  if (!running_engine || child_fd < 0) return;
+  std::string rec = "C";
+  put(rec, running_engine->injected().to_string());
+  write_all(child_fd, rec.data(), rec.size());
+  child_fd = -1;
+}
+
+extern "C" void faultline_child_signal(int sig) {
+  faultline_child_crashed();
+  ::signal(sig, SIG_DFL);
+  ::raise(sig);
+}
+
+constexpr int fatal_signals[] = {SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL};
+
+std::string signal_name(int sig) {
+  switch (sig) {
+    case SIGSEGV: return "SIGSEGV";
+    case SIGABRT: return "SIGABRT";
+    case SIGBUS: return "SIGBUS";
+    case SIGFPE: return "SIGFPE";
+    case SIGILL: return "SIGILL";
+    case SIGALRM: return "SIGALRM";
+    case SIGKILL: return "SIGKILL";
+    default: return "signal " + std::to_string(sig);
+  }
+}
+
+std::string result_record(const chaos_run& r) {
+  std::string rec = "R";
+  put(rec, r.failed ? 1 : 0);
+  put(rec, r.failure);
+  put(rec, r.schedule.to_string());
+  put(rec, r.trace_hash);
+  put(rec, r.trace_events);
+  put(rec, static_cast<std::uint64_t>(r.ended.time_since_epoch().count()));
+  put(rec, r.coverage.size());
+  for (const auto& [name, c] : r.coverage) {
+    put(rec, name);
+    put(rec, c.calls);
+    for (auto n : c.injected.by_kind) put(rec, n);
+  }
+  return rec;
+}
+
+[[noreturn]] void run_child(int fd, const sweep_options& options, std::uint64_t seed, arm_with how,
+                            const fault_schedule* schedule, const chaos_scenario& scenario) {
+  child_fd = fd;
+  for (int sig : fatal_signals) ::signal(sig, faultline_child_signal);
+#if defined(FAULTLINE_SWEEP_ASAN)
+  // A sanitizer report ends the child through exit(), not a signal.
+  __sanitizer_set_death_callback(faultline_child_crashed);
+#endif
+  std::string rec;
+  try {
+    rec = result_record(run_once(options, seed, how, schedule, scenario, false));
+  } catch (const std::exception& e) {
+    chaos_run r;
+    r.failed = true;
+    r.failure = e.what();
+    rec = result_record(r);
+  }
+  write_all(fd, rec.data(), rec.size());
+  ::close(fd);
+  std::fflush(nullptr);
+  ::_exit(0);
+}
+
+chaos_run read_result(std::string_view text, std::uint64_t seed, bool& complete, std::optional<fault_schedule>& crash) {
+  chaos_run r;
+  r.seed = seed;
+  record_reader in(text);
+  try {
+    while (!in.done()) {
+      const char tag = in.tag();
+      if (tag == 'C') {
+        crash = fault_schedule::parse(in.field());
+        continue;
+      }
+      r.failed = in.number() != 0;
+      r.failure = std::string(in.field());
+      r.schedule = fault_schedule::parse(in.field());
+      r.trace_hash = in.number();
+      r.trace_events = in.number();
+      r.ended = sim_clock::time_point(sim_clock::duration(static_cast<sim_clock::rep>(in.number())));
+      const auto points = in.number();
+      for (std::uint64_t i = 0; i < points; ++i) {
+        auto& c = r.coverage[std::string(in.field())];
+        c.calls = in.number();
+        for (auto& n : c.injected.by_kind) n = in.number();
+      }
+      complete = true;
+    }
+  } catch (const std::exception&) {
+    complete = false;  // a child killed mid-write: treated as a crash
+  }
+  return r;
+}
+
+chaos_run run_isolated(const sweep_options& options, std::uint64_t seed, arm_with how, const fault_schedule* schedule,
+                       const chaos_scenario& scenario) {
+  // Buffered output would be written twice, by the child and by us.
+  std::cout.flush();
+  std::cerr.flush();
+  std::fflush(nullptr);
+  int fds[2];
+  if (::pipe(fds) != 0)
+    throw std::system_error(errno, std::generic_category(), "faultline: sweep: pipe() for an isolated run");
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    const int e = errno;
+    ::close(fds[0]);
+    ::close(fds[1]);
+    throw std::system_error(e, std::generic_category(),
+                            "faultline: sweep: fork() for an isolated run; turn isolation off to run in-process");
+  }
+  if (pid == 0) {
+    ::close(fds[0]);
+    run_child(fds[1], options, seed, how, schedule, scenario);
+  }
+  ::close(fds[1]);
+  std::string text;
+  char buf[4096];
+  for (;;) {
+    const auto n = ::read(fds[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    text.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fds[0]);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  bool complete = false;
+  std::optional<fault_schedule> crash;
+  chaos_run r = read_result(text, seed, complete, crash);
+  if (complete && WIFEXITED(status) && WEXITSTATUS(status) == 0) return r;
+  r = chaos_run{};
+  r.seed = seed;
+  r.failed = true;
+  if (WIFSIGNALED(status))
+    r.failure = "the run crashed with " + signal_name(WTERMSIG(status)) + " (in a child process)";
+  else
+    r.failure = "the run's child process exited with status " + std::to_string(WEXITSTATUS(status)) +
+                " before it ended (a sanitizer's report or an exit() in the code under test; see its output)";
+  if (crash)
+    r.schedule = std::move(*crash);
+  else if (schedule)
+    r.schedule = *schedule;
+  return r;
+}
+
+chaos_run run_armed(const sweep_options& options, std::uint64_t seed, arm_with how, const fault_schedule* schedule,
+                    const chaos_scenario& scenario, bool keep_events) {
+  if (options.isolate) return run_isolated(options, seed, how, schedule, scenario);
+  return run_once(options, seed, how, schedule, scenario, keep_events);
 }
 
 void merge(std::map<std::string, point_coverage, std::less<>>& into,
@@ -101,7 +343,7 @@ class minimiser {
     }
     shorten_latencies(faults);
     move_earlier(faults);
-    result_.schedule = fault_schedule(std::move(faults));
+    result_.schedule = fault_schedule(in_call_order(std::move(faults)));
     return result_;
   }
 
@@ -114,8 +356,27 @@ class minimiser {
     ++result_.runs;
     const fault_schedule s(faults);
     chaos_run r = run_schedule(options_, s, seed_, scenario_);
-    if (r.failed) result_.failure = std::move(r.failure);
+    if (r.failed) {
+      result_.failure = std::move(r.failure);
+      last_injected_ = std::move(r.schedule);
+    }
     return r.failed;
+  }
+
+  // Every accepted step was the last failing run, so its injection log holds
+  // the minimal faults in the order the run met them; faults it never
+  // reached (the budget ran out) go last.
+  std::vector<fault> in_call_order(std::vector<fault> faults) const {
+    std::vector<fault> out;
+    for (const auto& g : last_injected_.faults()) {
+      auto it = std::find_if(faults.begin(), faults.end(),
+                             [&](const fault& f) { return f.point == g.point && f.call == g.call; });
+      if (it == faults.end()) continue;
+      out.push_back(std::move(*it));
+      faults.erase(it);
+    }
+    for (auto& f : faults) out.push_back(std::move(f));
+    return out;
   }
 
   // Zeller's ddmin, complements only: a failure caused by k faults shrinks
@@ -192,6 +453,7 @@ class minimiser {
   std::uint64_t seed_;
   const chaos_scenario& scenario_;
   minimised_failure result_;
+  fault_schedule last_injected_;
 };
 
 }  // namespace
@@ -202,12 +464,13 @@ bool in_shard(const sweep_options& options, std::uint64_t seed) noexcept {
 }
 
 chaos_run run_seed(const sweep_options& options, std::uint64_t seed, const chaos_scenario& scenario, bool keep_events) {
-  return run_once(options, seed, arm_with::plan, nullptr, scenario, keep_events);
+  return run_armed(options, seed, arm_with::plan, nullptr, scenario, keep_events);
 }
 
 chaos_run run_schedule(const sweep_options& options, const fault_schedule& schedule, std::uint64_t seed,
                        const chaos_scenario& scenario, bool keep_events) {
-  return run_once(options, seed, arm_with::schedule, &schedule, scenario, keep_events);
+  if (options.on_schedule) options.on_schedule(schedule, seed);
+  return run_armed(options, seed, arm_with::schedule, &schedule, scenario, keep_events);
 }
 
 minimised_failure minimise(const sweep_options& options, const chaos_run& failing, const chaos_scenario& scenario) {
@@ -223,6 +486,10 @@ sweep_result sweep(const sweep_options& options, const chaos_scenario& scenario)
   for (std::uint64_t i = 0; i < options.seeds; ++i) {
     const std::uint64_t seed = options.first_seed + i;
     if (!in_shard(options, seed)) continue;
+    if (result.seeds_run > 0 && options.keep_going && !options.keep_going(result)) {
+      result.stopped = true;
+      break;
+    }
     if (options.on_seed) options.on_seed(seed);
     chaos_run r = run_seed(options, seed, scenario);
     ++result.seeds_run;
@@ -264,35 +531,224 @@ std::string describe(const sweep_result& r) {
   return s;
 }
 
-single_fault_result sweep_single_faults(const single_fault_options& options, const chaos_scenario& scenario) {
+std::string describe_faults(const std::map<std::string, point_coverage, std::less<>>& coverage) {
+  fault_counts all;
+  for (const auto& [name, c] : coverage) all += c.injected;
+  std::string s;
+  for (std::size_t k = 0; k < fault_kind_count; ++k) {
+    if (all.by_kind[k] == 0) continue;
+    if (!s.empty()) s += ", ";
+    s += std::to_string(all.by_kind[k]) + " " + to_string(static_cast<fault_kind>(k));
+  }
+  return s.empty() ? "no faults" : s;
+}
+
+std::string describe_calls(const std::map<std::string, point_coverage, std::less<>>& coverage) {
+  std::string s;
+  for (const auto& [name, c] : coverage) {
+    if (!s.empty()) s += ", ";
+    s += name + " " + std::to_string(c.calls) + (c.calls == 1 ? " call" : " calls");
+  }
+  return s.empty() ? "no injection point called" : s;
+}
+
+namespace {
+
+sweep_options run_options(const single_fault_options& options) {
   sweep_options o;
   o.sim = options.sim;
-  single_fault_result result;
-  result.baseline = run_once(o, options.seed, arm_with::record_only, nullptr, scenario, false);
-  if (result.baseline.failed) {
-    result.failure = result.baseline;
-    return result;
+  o.isolate = options.isolate;
+  return o;
+}
+
+bool wanted(const single_fault_options& o, const std::string& point) {
+  if (!o.points.empty() && std::find(o.points.begin(), o.points.end(), point) == o.points.end()) return false;
+  return std::find(o.excluded_points.begin(), o.excluded_points.end(), point) == o.excluded_points.end();
+}
+
+void check_options(const single_fault_options& o, const char* fn) {
+  if (o.kinds.empty())
+    throw std::invalid_argument(std::string("faultline: ") + fn +
+                                ": options.kinds is empty; name at least one fault_kind to try");
+  for (const auto& code : o.error_codes) {
+    fault f;
+    f.point = "p";
+    f.kind = fault_kind::error;
+    f.error_code = code;
+    try {
+      const fault_schedule check({f});
+      if (!(fault_schedule::parse(check.to_string()) == check))
+        throw schedule_error("it prints as " + check.to_string() + ", which parses back to another fault");
+    } catch (const schedule_error& e) {
+      throw std::invalid_argument(std::string("faultline: ") + fn + ": options.error_codes holds " +
+                                  code.category().name() + ":" + std::to_string(code.value()) +
+                                  ", which a schedule cannot replay (" + e.what() + ")");
+    }
   }
-  for (const auto& [point, c] : result.baseline.coverage) {
-    for (std::uint64_t call = 0; call < c.calls; ++call) {
-      for (fault_kind k : options.kinds) {
-        fault f;
-        f.point = point;
-        f.call = call;
-        f.kind = k;
-        if (k == fault_kind::latency) f.latency = options.latency;
-        if (k == fault_kind::error) f.error_code = options.error_code;
-        const fault_schedule s({f});
-        ++result.runs;
-        chaos_run r = run_schedule(o, s, options.seed, scenario);
-        if (r.failed) {
-          result.failure = std::move(r);
-          return result;
-        }
+}
+
+// A point named in options.points that the fault-free run never called is
+// most likely a misspelt name: a sweep over it would pass without trying anything.
+void check_points(const single_fault_options& o, const chaos_run& baseline, const char* fn) {
+  for (const auto& p : o.points) {
+    if (baseline.coverage.count(p) != 0) continue;
+    throw std::invalid_argument(std::string("faultline: ") + fn + ": options.points names \"" + p +
+                                "\", which the fault-free run never called (it called: " +
+                                describe_calls(baseline.coverage) + "); fix the name or drop it");
+  }
+}
+
+// The faults to try at `call` of `point`, in kind order, then code or latency order.
+void faults_at(const single_fault_options& o, const std::string& point, std::uint64_t call, std::vector<fault>& out) {
+  for (fault_kind k : o.kinds) {
+    fault f;
+    f.point = point;
+    f.call = call;
+    f.kind = k;
+    if (k == fault_kind::error) {
+      if (o.error_codes.empty()) {
+        f.error_code = o.error_code;
+        out.push_back(f);
       }
+      for (const auto& code : o.error_codes) {
+        f.error_code = code;
+        out.push_back(f);
+      }
+    } else if (k == fault_kind::latency) {
+      if (o.latencies.empty()) {
+        f.latency = o.latency;
+        out.push_back(f);
+      }
+      for (auto d : o.latencies) {
+        f.latency = d;
+        out.push_back(f);
+      }
+    } else {
+      out.push_back(f);
+    }
+  }
+}
+
+// Every fault to try in a run whose points saw `coverage`'s calls.
+std::vector<fault> single_faults(const single_fault_options& o,
+                                 const std::map<std::string, point_coverage, std::less<>>& coverage) {
+  std::vector<fault> out;
+  for (const auto& [point, c] : coverage) {
+    if (!wanted(o, point)) continue;
+    for (std::uint64_t call = 0; call < std::min(c.calls, o.max_call); ++call) faults_at(o, point, call, out);
+  }
+  return out;
+}
+
+constexpr std::uint64_t default_pair_max_call = 8;
+
+bool before(const fault& a, const fault& b) {
+  if (a.call != b.call) return a.call < b.call;
+  return a.point < b.point;
+}
+
+chaos_run run_faults(const single_fault_options& options, std::vector<fault> faults, const chaos_scenario& scenario) {
+  std::stable_sort(faults.begin(), faults.end(), before);
+  const fault_schedule s(std::move(faults));
+  if (options.on_schedule) options.on_schedule(s);
+  chaos_run r = run_armed(run_options(options), options.seed, arm_with::schedule, &s, scenario, false);
+  // The schedule tried, not only what was injected: a fault the run never reached still names the run.
+  r.schedule = s;
+  return r;
+}
+
+// Checks the options and makes the fault-free run; false when it failed (then the only failure).
+bool run_baseline(const single_fault_options& options, const chaos_scenario& scenario, const char* fn,
+                  single_fault_result& result) {
+  check_options(options, fn);
+  if (options.on_schedule) options.on_schedule(fault_schedule{});
+  result.baseline = run_armed(run_options(options), options.seed, arm_with::record_only, nullptr, scenario, false);
+  if (result.baseline.failed) {
+    result.failures.push_back(result.baseline);
+    return false;
+  }
+  check_points(options, result.baseline, fn);
+  return true;
+}
+
+}  // namespace
+
+single_fault_result sweep_single_faults(const single_fault_options& options, const chaos_scenario& scenario) {
+  single_fault_result result;
+  if (!run_baseline(options, scenario, "sweep_single_faults", result)) return result;
+  for (const fault& f : single_faults(options, result.baseline.coverage)) {
+    ++result.runs;
+    result.tried.add(f.kind);
+    chaos_run r = run_faults(options, {f}, scenario);
+    if (r.failed) result.failures.push_back(std::move(r));
+  }
+  return result;
+}
+
+single_fault_result sweep_fault_pairs(const single_fault_options& given, const chaos_scenario& scenario) {
+  single_fault_options options = given;
+  if (options.max_call == UINT64_MAX) options.max_call = default_pair_max_call;
+  single_fault_result result;
+  if (!run_baseline(options, scenario, "sweep_fault_pairs", result)) return result;
+  const std::vector<fault> firsts = single_faults(options, result.baseline.coverage);
+  std::set<std::string> failing_alone;  // schedule texts of single faults that fail
+  std::vector<std::pair<fault, chaos_run>> survivors;
+  for (const fault& a : firsts) {
+    ++result.runs;
+    result.tried.add(a.kind);
+    chaos_run r = run_faults(options, {a}, scenario);
+    if (r.failed) {
+      failing_alone.insert(r.schedule.to_string());
+      result.single_failures.push_back(std::move(r));
+    } else {
+      survivors.emplace_back(a, std::move(r));
+    }
+  }
+  std::set<std::string> tried;  // pairs run, by schedule text: each pair once
+  for (const auto& [a, with_a] : survivors) {
+    for (const fault& b : single_faults(options, with_a.coverage)) {
+      if (b.point == a.point && b.call == a.call) continue;
+      if (failing_alone.count(fault_schedule({b}).to_string()) != 0) continue;
+      std::vector<fault> pair{a, b};
+      std::stable_sort(pair.begin(), pair.end(), before);
+      if (!tried.insert(fault_schedule(pair).to_string()).second) continue;
+      if (result.runs >= options.max_runs) {
+        result.truncated = true;
+        return result;
+      }
+      ++result.runs;
+      chaos_run r = run_faults(options, std::move(pair), scenario);
+      if (r.failed) result.failures.push_back(std::move(r));
     }
   }
   return result;
+}
+
+std::string describe(const single_fault_result& r) {
+  if (r.runs == 0 && r.baseline.failed)
+    return "the scenario fails without any fault, at " + to_string(r.baseline.ended) + ": " + r.baseline.failure + "\n";
+  std::string s;
+  if (r.failures.empty()) {
+    s = std::to_string(r.runs) + " faulted runs, none failed (faults tried: " + describe_faults({{"", {0, r.tried}}}) +
+        "; fault-free run: " + describe_calls(r.baseline.coverage) + ")\n";
+  } else {
+    s = std::to_string(r.failures.size()) + " of " + std::to_string(r.runs) + " faulted runs failed:\n";
+    std::size_t width = 5;
+    for (const auto& f : r.failures) width = std::max(width, f.schedule.to_string().size());
+    auto row = [&](const std::string& a, const std::string& b, const std::string& c) {
+      s += "  " + a + std::string(width - a.size() + 2, ' ') + b + std::string(b.size() < 10 ? 10 - b.size() : 1, ' ') +
+           c + "\n";
+    };
+    row("fault", "ended", "failure (first line)");
+    for (const auto& f : r.failures) row(f.schedule.to_string(), to_string(f.ended), f.failure.substr(0, f.failure.find('\n')));
+  }
+  if (!r.single_failures.empty())
+    s += "  " + std::to_string(r.single_failures.size()) +
+         " single faults fail alone, so no pair holding one was run: the single-fault sweep reports them\n";
+  if (r.truncated)
+    s += "  stopped after " + std::to_string(r.runs) +
+         " runs (max_runs): lower max_call, or name fewer points or kinds, to sweep every pair\n";
+  return s;
 }
 
 determinism_result check_determinism(const sweep_options& options, std::uint64_t seed, const chaos_scenario& scenario) {

@@ -147,9 +147,8 @@ bool chaos_demo() {
   std::string replay, found, minimal;
   int seeds = 0;
   for (std::string line; std::getline(lines, line);) {
-    if (line.find("[ chaos    ]") == 0 && line.find(" seed ") != std::string::npos &&
-        line.find("failed") == std::string::npos)
-      ++seeds;
+    // The report's "ran <n> seeds; seed <n> failed ...": no line is printed per seed.
+    if (line.rfind("ran ", 0) == 0 && seeds == 0) seeds = std::atoi(line.c_str() + 4);
     if (line.find("chaos sweep failed at seed") != std::string::npos && found.empty()) found = line;
     if (line.find("minimal schedule (") != std::string::npos && minimal.empty()) minimal = line;
     if (line.find("  replay: ") == 0 && replay.empty()) replay = line.substr(10);

@@ -137,22 +137,23 @@ TEST(Sweep, ShardsRunEverySeedExactlyOnce) {
   EXPECT_THROW(faultline::sweep(bad, retry_scenario(false)), std::invalid_argument);
 }
 
-TEST(SingleFaultSweep, TriesEveryCallAndKindAndStopsAtTheFirstFailure) {
+TEST(SingleFaultSweep, TriesEveryCallAndKindAndListsEveryFailure) {
   // The correct retry survives any single fault except a hang (no timeout):
-  // the first hang is at fetch#0, the fourth run (error, hang, ...).
+  // the hang at fetch#0 is the fourth run (error, latency, cancel, hang).
   faultline::single_fault_options o;
   o.kinds = {fault_kind::error, fault_kind::latency, fault_kind::cancel, fault_kind::hang};
   const auto r = faultline::sweep_single_faults(o, retry_scenario(false));
   EXPECT_FALSE(r.baseline.failed);
   EXPECT_EQ(r.baseline.coverage.at("fetch").calls, 1u);
-  ASSERT_TRUE(r.failure);
-  EXPECT_EQ(r.failure->schedule.to_string(), "fetch#0=hang");
-  EXPECT_THAT(r.failure->failure, HasSubstr("stalled"));
+  ASSERT_EQ(r.failures.size(), 1u);
+  EXPECT_EQ(r.failures[0].schedule.to_string(), "fetch#0=hang");
+  EXPECT_THAT(r.failures[0].failure, HasSubstr("stalled"));
   EXPECT_EQ(r.runs, 4u);
   o.kinds = {fault_kind::error, fault_kind::latency, fault_kind::cancel};
   const auto clean = faultline::sweep_single_faults(o, retry_scenario(false));
-  EXPECT_FALSE(clean.failure);
+  EXPECT_TRUE(clean.failures.empty());
   EXPECT_EQ(clean.runs, 3u);
+  EXPECT_THAT(faultline::describe(clean), HasSubstr("3 faulted runs, none failed"));
 }
 
 TEST(Determinism, SameSeedSameTraceAndADivergenceIsPointedAt) {

@@ -19,6 +19,7 @@ namespace asio = boost::asio;
 using faultline::at;
 using namespace faultline::testing;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 using fetch_fake = faultline::async_fake<std::string(std::string)>;
 
@@ -107,7 +108,7 @@ TEST(ChaosMacro, AFailingSweepReportsSeedMinimalScheduleAndReplayCommand) {
   EXPECT_THAT(out, HasSubstr("threw std::runtime_error: no answer"));  // the replayed failure itself
 }
 
-TEST(ChaosMacro, ASingleFaultSweepNamesTheOneFaultThatBreaksIt) {
+TEST(ChaosMacro, ASingleFaultSweepNamesEveryFaultThatBreaksIt) {
   sweep_runner t;
   ::testing::TestPartResultArray results;
   {
@@ -121,7 +122,12 @@ TEST(ChaosMacro, ASingleFaultSweepNamesTheOneFaultThatBreaksIt) {
     });
   }
   const std::string out = failures_of(results);
-  EXPECT_THAT(out, HasSubstr("single-fault sweep failed with fetch#0=error (run 1)"));
+  // Every failing fault, one row each; a latency alone does not break it.
+  EXPECT_THAT(out, HasSubstr("single-fault sweep failed: 3 of 4 faulted runs failed"));
+  EXPECT_THAT(out, HasSubstr("  fetch#0=error "));
+  EXPECT_THAT(out, HasSubstr("  fetch#0=hang "));
+  EXPECT_THAT(out, HasSubstr("  fetch#0=cancel "));
+  EXPECT_THAT(out, Not(HasSubstr("fetch#0=latency")));
   EXPECT_THAT(out, HasSubstr("replay: FAULTLINE_SCHEDULE='fetch#0=error'"));
 }
 

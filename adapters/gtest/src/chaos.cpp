@@ -4,12 +4,27 @@
 #include <gtest/gtest-spi.h>
 
 #include <charconv>
+#include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <stdexcept>
 #include <unistd.h>
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FAULTLINE_CHAOS_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define FAULTLINE_CHAOS_ASAN 1
+#endif
+#if defined(FAULTLINE_CHAOS_ASAN)
+#include <sanitizer/common_interface_defs.h>
+#endif
 
 namespace faultline::testing {
 
@@ -40,11 +55,14 @@ std::string filter_name() {
   return std::string(info->test_suite_name()) + "." + name;
 }
 
-std::string self_path() {
-  char buf[4096];
-  const auto n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n <= 0) return "<test binary>";
-  return std::string(buf, static_cast<std::size_t>(n));
+const std::string& self_path() {
+  static const std::string path = [] {
+    char buf[4096];
+    const auto n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+    if (n <= 0) return std::string("<test binary>");
+    return std::string(buf, static_cast<std::size_t>(n));
+  }();
+  return path;
 }
 
 // One POSIX shell word that the shell reads back as `s`, whatever it holds:
@@ -75,12 +93,180 @@ std::string rerun_command(const std::string& env) {
   return env + " " + shell_word(self_path()) + " --gtest_filter=" + shell_quote(filter_name());
 }
 
+// ---- Crash notes: what runs now, preformatted before each run, so that a
+// fatal signal's handler only has to write(2) it.
+
+char crash_note[16384];
+volatile std::sig_atomic_t crash_note_size = 0;
+constexpr int crash_signals[] = {SIGSEGV, SIGABRT, SIGBUS, SIGFPE};
+struct sigaction previous_actions[std::size(crash_signals)];
+
+const char* crash_signal_name(int sig) noexcept {
+  switch (sig) {
+    case SIGSEGV: return "SIGSEGV";
+    case SIGABRT: return "SIGABRT";
+    case SIGBUS: return "SIGBUS";
+    case SIGFPE: return "SIGFPE";
+    default: return "a fatal signal";
+  }
+}
+
+void write_note(const char* head) noexcept {
+  const std::size_t n = static_cast<std::size_t>(crash_note_size);
+  if (n == 0) return;
+  const auto put = [](const char* p, std::size_t len) {
+    while (len > 0) {
+      const auto w = ::write(2, p, len);
+      if (w <= 0) return;
+      p += w;
+      len -= static_cast<std::size_t>(w);
+    }
+  };
+  put("\n[ chaos    ] faultline: ", 25);
+  put(head, std::strlen(head));
+  put(crash_note, n);
+}
+
+extern "C" void faultline_chaos_fatal_signal(int sig) {
+  write_note(crash_signal_name(sig));
+  crash_note_size = 0;
+  for (std::size_t i = 0; i < std::size(crash_signals); ++i)
+    if (crash_signals[i] == sig) ::sigaction(sig, &previous_actions[i], nullptr);
+  ::raise(sig);  // the previous handler (a sanitizer's, or the default) takes it from here
+}
+
+#if defined(FAULTLINE_CHAOS_ASAN)
+extern "C" void faultline_chaos_sanitizer_death() { write_note("a sanitizer report"); }
+#endif
+
+// Installed for one sweep: a crash then names what was running.
+class crash_guard {
+ public:
+  crash_guard() {
+    struct sigaction a {};
+    a.sa_handler = faultline_chaos_fatal_signal;
+    sigemptyset(&a.sa_mask);
+    for (std::size_t i = 0; i < std::size(crash_signals); ++i) ::sigaction(crash_signals[i], &a, &previous_actions[i]);
+#if defined(FAULTLINE_CHAOS_ASAN)
+    __sanitizer_set_death_callback(faultline_chaos_sanitizer_death);
+#endif
+  }
+  ~crash_guard() {
+    crash_note_size = 0;
+#if defined(FAULTLINE_CHAOS_ASAN)
+    __sanitizer_set_death_callback(nullptr);
+#endif
+    for (std::size_t i = 0; i < std::size(crash_signals); ++i) ::sigaction(crash_signals[i], &previous_actions[i], nullptr);
+  }
+  crash_guard(const crash_guard&) = delete;
+  crash_guard& operator=(const crash_guard&) = delete;
+
+  /// What a crash from now on prints after "faultline: <signal>".
+  static void note(const std::string& text) {
+    crash_note_size = 0;
+    const std::size_t n = std::min(text.size(), sizeof crash_note);
+    std::memcpy(crash_note, text.data(), n);
+    crash_note_size = static_cast<std::sig_atomic_t>(n);
+  }
+};
+
+// Appended and flushed before the run, so a crash cannot lose it.
+void append_line(const std::string& file, const std::string& line) {
+  if (file.empty()) return;
+  std::ofstream log(file, std::ios::app);
+  log << line << "\n";
+  log.flush();
+}
+
 void log_seed(const chaos_env& e, std::uint64_t seed) {
-  std::cout << "[ chaos    ] " << full_name() << " seed " << seed << std::endl;
-  if (e.seed_log.empty()) return;
-  // Appended and flushed before the run, so a crash cannot lose it.
-  std::ofstream log(e.seed_log, std::ios::app);
-  log << full_name() << " seed " << seed << "\n";
+  append_line(e.seed_log, full_name() + " seed " + std::to_string(seed));
+  crash_guard::note(" during " + full_name() + ", running seed " + std::to_string(seed) +
+             "\n  replay: " + rerun_command("FAULTLINE_SEED=" + std::to_string(seed)) +
+             "\n  to catch, minimise and report the crash as a failure, run each seed in a child process: " +
+             rerun_command("FAULTLINE_ISOLATE=1") + "\n");
+}
+
+void log_schedule(const chaos_env& e, const fault_schedule& s, std::uint64_t seed) {
+  const std::string text = s.to_string();
+  append_line(e.seed_log, full_name() + " schedule " + text);
+  crash_guard::note(" during " + full_name() + ", running schedule " + (text.empty() ? "(no faults)" : text) +
+             "\n  replay: " + rerun_command("FAULTLINE_SCHEDULE=" + shell_quote(text) + " FAULTLINE_SEED=" +
+                                           std::to_string(seed)) + "\n");
+}
+
+// A failure of the running test at its own file and line, reading exactly
+// `text` (ADD_FAILURE() would put "Failed" in front of it).
+void report_failure(const std::string& text) {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  const char* file = info ? info->file() : __FILE__;
+  const int line = info ? info->line() : __LINE__;
+  GTEST_MESSAGE_AT_(file, line, text.c_str(), ::testing::TestPartResult::kNonFatalFailure);
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+std::string wall_time(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, s < 10 ? "%.2f s" : "%.0f s", s);
+  return buf;
+}
+
+// ---- Regression files: one line per minimal failing schedule, "seed <n>: <schedule>".
+
+struct regression {
+  std::uint64_t seed = 0;
+  fault_schedule schedule;
+  int line = 0;
+};
+
+std::string regression_file(const chaos_env& e) {
+  if (e.regressions_dir.empty()) return {};
+  std::string name = filter_name();
+  if (!name.empty() && name.back() == '*') name.pop_back();
+  return (std::filesystem::path(e.regressions_dir) / (name + ".txt")).string();
+}
+
+// The file's schedules in file order; a malformed line fails the test, naming it.
+std::vector<regression> read_regressions(const std::string& file, bool& ok) {
+  std::vector<regression> out;
+  ok = true;
+  std::ifstream in(file);
+  std::string text;
+  for (int n = 1; std::getline(in, text); ++n) {
+    if (text.empty() || text[0] == '#') continue;
+    regression r;
+    r.line = n;
+    const auto colon = text.find(':');
+    const bool seeded = text.rfind("seed ", 0) == 0 && colon != std::string::npos &&
+                        std::from_chars(text.data() + 5, text.data() + colon, r.seed).ptr == text.data() + colon;
+    try {
+      if (!seeded) throw schedule_error("expected \"seed <n>: <schedule>\"", 0);
+      r.schedule = fault_schedule::parse(std::string_view(text).substr(colon + 1));
+    } catch (const schedule_error& x) {
+      report_failure("faultline: " + file + ":" + std::to_string(n) + " is not a regression line (" + x.what() +
+                     "); each line is \"seed <n>: <schedule>\" as the sweep appends it; fix or delete the line");
+      ok = false;
+      return out;
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+// Appends `s` unless the file holds it already; never rewrites the file.
+void append_regression(const chaos_env& e, std::uint64_t seed, const fault_schedule& s) {
+  const std::string file = regression_file(e);
+  if (file.empty()) return;
+  bool ok = true;
+  for (const auto& r : read_regressions(file, ok))
+    if (r.seed == seed && r.schedule == s) return;
+  std::error_code ec;
+  std::filesystem::create_directories(e.regressions_dir, ec);
+  append_line(file, "seed " + std::to_string(seed) + ": " + s.to_string());
+  std::cout << "[ chaos    ] " << full_name() << ": appended the minimal schedule to " << file
+            << " (check it in: it replays first on every run)" << std::endl;
 }
 
 // Collects the failures of one run instead of reporting them.
@@ -131,6 +317,23 @@ chaos_env chaos_env::from_environment() {
   if (const char* v = env("FAULTLINE_SCHEDULE")) e.schedule = v;
   if (const char* v = env("FAULTLINE_SEED_LOG")) e.seed_log = v;
   if (const char* v = env("FAULTLINE_PERTURB")) e.perturb = std::strcmp(v, "0") != 0;
+  if (const char* v = env("FAULTLINE_ISOLATE")) e.isolate = std::strcmp(v, "0") != 0;
+  if (const char* v = env("FAULTLINE_REGRESSIONS_DIR")) e.regressions_dir = v;
+  if (const char* v = env("FAULTLINE_SWEEP_BUDGET")) {
+    std::string text = v;
+    const char unit = text.back();
+    const std::uint64_t scale = unit == 's' ? 1 : unit == 'm' ? 60 : unit == 'h' ? 3600 : 0;
+    if (scale != 0) text.pop_back();
+    std::uint64_t n = 0;
+    if (!parse_u64(text.c_str(), n) || n == 0 || n > (std::uint64_t{1} << 40))
+      e.error = "FAULTLINE_SWEEP_BUDGET=\"" + std::string(v) +
+                "\" is not a budget; set a number of seeds (FAULTLINE_SWEEP_BUDGET=5000) or a wall time in s, m or h "
+                "(FAULTLINE_SWEEP_BUDGET=10m)";
+    else if (scale == 0)
+      e.seeds = n;
+    else
+      e.time_budget = std::chrono::seconds(n * scale);
+  }
   return e;
 }
 
@@ -150,12 +353,12 @@ void chaos_test::run_body(sim_context& s, const body_fn& body) {
     try {
       std::rethrow_exception(out.exception());
     } catch (const std::exception& e) {
-      ADD_FAILURE() << "the chaos test's body threw " << e.what() << " at " << to_string(out.completed_at());
+      report_failure("the chaos test's body threw " + std::string(e.what()) + " at " + to_string(out.completed_at()));
     } catch (...) {
-      ADD_FAILURE() << "the chaos test's body threw a non-standard exception at " << to_string(out.completed_at());
+      report_failure("the chaos test's body threw a non-standard exception at " + to_string(out.completed_at()));
     }
   } else if (out.was_cancelled()) {
-    ADD_FAILURE() << "the chaos test's body was cancelled at " << to_string(out.completed_at());
+    report_failure("the chaos test's body was cancelled at " + to_string(out.completed_at()));
   }
   teardown_checks checks;
   checks.unmet_expectations = false;  // faults cut scenarios short: unused steps are expected
@@ -171,7 +374,7 @@ chaos_scenario chaos_test::intercepted(const body_fn& body) {
       try {
         run_body(s, body);
       } catch (const std::exception& e) {
-        ADD_FAILURE() << e.what();
+        report_failure(e.what());
       }
       failures = c.failures();
     }
@@ -186,7 +389,34 @@ std::string chaos_test::replay_command(const fault_schedule& s, std::uint64_t se
 
 void chaos_test::replay_reporting(const sweep_options& o, const fault_schedule& s, std::uint64_t seed,
                                   const body_fn& body) {
-  run_schedule(o, s, seed, [&](sim_context& sim) { run_body(sim, body); });
+  sweep_options in_process = o;
+  in_process.isolate = false;
+  run_schedule(in_process, s, seed, [&](sim_context& sim) { run_body(sim, body); });
+}
+
+bool chaos_test::replay_regressions(const chaos_env& e, const sweep_options& o, const body_fn& body) {
+  const std::string file = regression_file(e);
+  if (file.empty() || !std::filesystem::exists(file)) return true;
+  bool ok = true;
+  const auto known = read_regressions(file, ok);
+  if (!ok) return false;
+  const auto scenario = intercepted(body);
+  for (const auto& r : known) {
+    const chaos_run run = run_schedule(o, r.schedule, r.seed, scenario);
+    if (!run.failed) continue;
+    RecordProperty("faultline_regression", file + ":" + std::to_string(r.line));
+    RecordProperty("faultline_minimal_schedule", r.schedule.to_string());
+    report_failure("faultline: a known failure fails again: " + file + ":" + std::to_string(r.line) + " (seed " +
+                   std::to_string(r.seed) + ", " + (r.schedule.empty() ? "no faults" : r.schedule.to_string()) +
+                   "), before any new seed ran\n  which fails with: " + run.failure.substr(0, run.failure.find('\n')) +
+                   "\n  replay: " + replay_command(r.schedule, r.seed));
+    if (!o.isolate) replay_reporting(o, r.schedule, r.seed, body);
+    return false;
+  }
+  if (!known.empty())
+    std::cout << "[ chaos    ] " << full_name() << ": " << known.size() << " known failing schedules from " << file
+              << " pass" << std::endl;
+  return true;
 }
 
 void chaos_test::run_chaos(sweep_options o, body_fn body) {
@@ -194,87 +424,161 @@ void chaos_test::run_chaos(sweep_options o, body_fn body) {
   const quiet_self_reports quiet;
   const chaos_env e = chaos_env::from_environment();
   if (!e.error.empty()) {
-    ADD_FAILURE() << "faultline: " << e.error;
+    report_failure("faultline: " + e.error);
     return;
   }
   o.perturb = o.perturb || e.perturb;
   o.shard_index = slice_index_;
   o.shard_count = slice_count_;
+  const crash_guard guard;
   if (e.schedule) {
     if (slice_index_ != 0) return;  // one copy replays
     const auto s = schedule_from(e);
     if (!s) return;
     std::cout << "[ chaos    ] " << full_name() << " replaying schedule " << s->to_string() << std::endl;
+    log_schedule(e, *s, e.seed.value_or(0));
     replay_reporting(o, *s, e.seed.value_or(0), body);
     return;
   }
   if (e.seed) {
     if (slice_index_ != 0) return;
     log_seed(e, *e.seed);
+    o.isolate = false;  // a replay runs in-process, where a debugger can follow it
     run_seed(o, *e.seed, [&](sim_context& sim) { run_body(sim, body); });
     return;
   }
+  o.isolate = o.isolate || e.isolate;
   o.seeds = e.seeds;
   o.on_seed = [&e](std::uint64_t seed) { log_seed(e, seed); };
-  const sweep_result r = sweep(o, intercepted(body));
-  if (!r.never_exercised.empty()) {
-    std::cout << "[ chaos    ] " << full_name() << " never exercised:";
-    for (const auto& g : r.never_exercised) std::cout << " " << g << ";";
-    std::cout << std::endl;
+  o.on_schedule = [&e](const fault_schedule& s, std::uint64_t seed) { log_schedule(e, s, seed); };
+  if (slice_index_ == 0 && !replay_regressions(e, o, body)) return;
+  const auto start = std::chrono::steady_clock::now();
+  if (e.time_budget) {
+    // Seeds until the wall-clock budget is spent, a progress line every 5 s.
+    o.seeds = UINT64_MAX - o.first_seed;
+    const auto deadline = start + *e.time_budget;
+    auto next_progress = start + std::chrono::seconds(5);
+    o.keep_going = [deadline, next_progress, start](const sweep_result& so_far) mutable {
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= next_progress) {
+        next_progress = now + std::chrono::seconds(5);
+        const double s = seconds_since(start);
+        std::cout << "[ chaos    ] " << full_name() << ": " << so_far.seeds_run << " seeds ("
+                  << static_cast<std::uint64_t>(static_cast<double>(so_far.seeds_run) / s) << "/s), "
+                  << describe_faults(so_far.coverage) << "; " << describe_calls(so_far.coverage) << std::endl;
+      }
+      return now < deadline;
+    };
   }
+  const sweep_result r = sweep(o, intercepted(body));
+  const double took = seconds_since(start);
+  RecordProperty("faultline_seeds_run", std::to_string(r.seeds_run));
+  RecordProperty("faultline_faults", describe_faults(r.coverage));
+  RecordProperty("faultline_calls", describe_calls(r.coverage));
   if (!r.failure) {
-    std::cout << "[ chaos    ] " << full_name() << " passed " << r.seeds_run << " seeds" << std::endl;
+    std::string line = full_name() + ": " + std::to_string(r.seeds_run) + " seeds passed (" +
+                       describe_faults(r.coverage) + "; " + describe_calls(r.coverage) + "; " + wall_time(took) + ")";
+    if (!r.never_exercised.empty()) {
+      line += "; never exercised:";
+      for (const auto& g : r.never_exercised) line += " " + g + ";";
+      RecordProperty("faultline_never_exercised", line.substr(line.find("never exercised:") + 17));
+    }
+    std::cout << "[ chaos    ] " << line << std::endl;
     return;
   }
   const chaos_run& f = *r.failure;
   RecordProperty("faultline_seed", std::to_string(f.seed));
   RecordProperty("faultline_schedule", f.schedule.to_string());
-  std::string report = "faultline: chaos sweep failed at seed " + std::to_string(f.seed) + " (seed " +
-                       std::to_string(f.seed) + " of " + std::to_string(o.first_seed) + ".." +
-                       std::to_string(o.first_seed + o.seeds - 1) + ")\n" + describe(r);
-  const determinism_result d = check_determinism(o, f.seed, intercepted(body));
-  if (!d.deterministic) report += "  the seed does not replay bit for bit; first difference: " + d.first_difference + "\n";
-  const fault_schedule& minimal = r.minimal && r.minimal->reproduced ? r.minimal->schedule : f.schedule;
+  const std::string range = e.time_budget ? "seeds from " + std::to_string(o.first_seed) + " within a " +
+                                                 std::to_string(e.time_budget->count()) + " s budget"
+                                           : "seeds " + std::to_string(o.first_seed) + ".." +
+                                                 std::to_string(o.first_seed + o.seeds - 1);
+  std::string report =
+      "faultline: chaos sweep failed at seed " + std::to_string(f.seed) + " (of " + range + ")\n" + describe(r);
+  if (!o.isolate) {
+    const determinism_result d = check_determinism(o, f.seed, intercepted(body));
+    if (!d.deterministic)
+      report += "  the seed does not replay bit for bit; first difference: " + d.first_difference + "\n";
+  }
+  const bool minimal_found = r.minimal && r.minimal->reproduced;
+  const fault_schedule& minimal = minimal_found ? r.minimal->schedule : f.schedule;
   RecordProperty("faultline_minimal_schedule", minimal.to_string());
   report += "  replay: " + replay_command(minimal, f.seed) + "\n";
   report += "  replay the seed: " + rerun_command("FAULTLINE_SEED=" + std::to_string(f.seed));
-  std::cout << "[ chaos    ] " << report << std::endl;
-  ADD_FAILURE() << report;
+  RecordProperty("faultline_replay", replay_command(minimal, f.seed));
+  report_failure(report);
+  if (minimal_found) append_regression(e, f.seed, minimal);
+  // Isolated, the failure may be a crash: the report above is all there is.
+  if (o.isolate) return;
   // The minimal schedule once more, reported as usual: its failures, and the
   // failure timeline of its sim.
-  std::cout << "[ chaos    ] replaying the minimal schedule " << minimal.to_string() << std::endl;
+  o.on_schedule = nullptr;
   replay_reporting(o, minimal, f.seed, body);
 }
 
-void chaos_test::run_single_faults(single_fault_options o, body_fn body) {
+void chaos_test::run_single_faults(single_fault_options o, body_fn body) { run_fault_sweep(std::move(o), false, std::move(body)); }
+
+void chaos_test::run_fault_pairs(single_fault_options o, body_fn body) { run_fault_sweep(std::move(o), true, std::move(body)); }
+
+void chaos_test::run_fault_sweep(single_fault_options o, bool pairs, body_fn body) {
   const quiet_self_reports quiet;  // as in run_chaos
   const chaos_env e = chaos_env::from_environment();
   if (!e.error.empty()) {
-    ADD_FAILURE() << "faultline: " << e.error;
+    report_failure("faultline: " + e.error);
     return;
   }
   if (slice_index_ != 0) return;  // deterministic: one copy runs it all
+  const crash_guard guard;
   sweep_options so;
   so.sim = o.sim;
   if (e.schedule) {
     const auto s = schedule_from(e);
-    if (s) replay_reporting(so, *s, o.seed, body);
+    if (!s) return;
+    log_schedule(e, *s, o.seed);
+    replay_reporting(so, *s, o.seed, body);
     return;
   }
-  const single_fault_result r = sweep_single_faults(o, intercepted(body));
-  std::cout << "[ chaos    ] " << full_name() << " single-fault sweep: " << r.runs << " runs over";
-  for (const auto& [point, c] : r.baseline.coverage) std::cout << " " << point << " (" << c.calls << " calls)";
-  std::cout << std::endl;
-  if (!r.failure) return;
-  const chaos_run& f = *r.failure;
-  RecordProperty("faultline_schedule", f.schedule.to_string());
-  std::string report = f.schedule.empty()
-                           ? "faultline: the scenario fails without any fault: " + f.failure
-                           : "faultline: single-fault sweep failed with " + f.schedule.to_string() + " (run " +
-                                 std::to_string(r.runs) + ")\n  which fails with: " + f.failure;
-  report += "\n  replay: " + replay_command(f.schedule, o.seed);
-  ADD_FAILURE() << report;
-  replay_reporting(so, f.schedule, o.seed, body);
+  o.isolate = o.isolate || e.isolate;
+  so.isolate = o.isolate;
+  so.on_schedule = [&e](const fault_schedule& s, std::uint64_t seed) { log_schedule(e, s, seed); };
+  o.on_schedule = [&e, seed = o.seed](const fault_schedule& s) { log_schedule(e, s, seed); };
+  if (!replay_regressions(e, so, body)) return;
+  const char* what = pairs ? "pairwise sweep" : "single-fault sweep";
+  const auto start = std::chrono::steady_clock::now();
+  single_fault_result r;
+  try {
+    r = pairs ? sweep_fault_pairs(o, intercepted(body)) : sweep_single_faults(o, intercepted(body));
+  } catch (const std::invalid_argument& x) {
+    report_failure(x.what());
+    return;
+  }
+  const double took = seconds_since(start);
+  RecordProperty("faultline_runs", std::to_string(r.runs));
+  RecordProperty("faultline_calls", describe_calls(r.baseline.coverage));
+  RecordProperty("faultline_failures", std::to_string(r.failures.size()));
+  if (r.failures.empty() && !r.truncated) {
+    std::cout << "[ chaos    ] " << full_name() << ": " << what << " passed: " << describe(r).substr(0, describe(r).size() - 1)
+              << " in " << wall_time(took) << std::endl;
+    return;
+  }
+  std::string report = "faultline: " + std::string(what) + " failed: " + describe(r);
+  if (r.failures.empty()) {
+    report_failure(report);
+    return;
+  }
+  const chaos_run& first = r.failures.front();
+  std::string all;
+  for (const auto& f : r.failures) all += (all.empty() ? "" : "\n") + f.schedule.to_string();
+  RecordProperty("faultline_schedule", first.schedule.to_string());
+  RecordProperty("faultline_failing_schedules", all);
+  report += "  replay: " + replay_command(first.schedule, o.seed);
+  if (r.failures.size() > 1) report += "\n  (that replays the first row; for another, put its fault in FAULTLINE_SCHEDULE)";
+  RecordProperty("faultline_replay", replay_command(first.schedule, o.seed));
+  report_failure(report);
+  for (const auto& f : r.failures) append_regression(e, o.seed, f.schedule);
+  if (o.isolate) return;
+  so.on_schedule = nullptr;
+  replay_reporting(so, first.schedule, o.seed, body);
 }
 
 void register_chaos_test(const char* suite, const char* name, const char* file, int line,

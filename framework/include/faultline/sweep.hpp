@@ -6,6 +6,7 @@
 #include <faultline/trace.hpp>
 
 #include <cstdint>
+#include <cstddef>
 #include <functional>
 #include <map>
 #include <optional>
@@ -35,6 +36,8 @@ struct chaos_run {
   std::vector<trace_event> events;  ///< the retained trace, when asked for (determinism checks)
 };
 
+struct sweep_result;
+
 /// How a sweep runs.
 struct sweep_options {
   chaos_plan plan;
@@ -54,6 +57,20 @@ struct sweep_options {
   sim_options sim;
   /// Called with each seed before its run (print it, append it to a log).
   std::function<void(std::uint64_t seed)> on_seed;
+  /// Called with each schedule before a run that replays it (minimisation's
+  /// reruns, `run_schedule`): log it first, so a crash cannot lose it.
+  std::function<void(const fault_schedule& schedule, std::uint64_t seed)> on_schedule;
+  /// Runs each seed and schedule in a child process (`fork`), as
+  /// GoogleTest's death tests do: a crash (a fatal signal, a sanitizer's
+  /// exit) is then a failing run like any other, found, minimised and
+  /// reported. Its failure text names the signal or exit status, and its
+  /// schedule holds the faults injected before the crash. POSIX only; costs
+  /// a fork per run. The child's trace events are not kept (`keep_events`).
+  bool isolate = false;
+  /// Asked before each seed after the first with the sweep so far; false
+  /// ends the sweep there (a wall-clock budget, a progress line). The
+  /// framework reads no clock: the caller's predicate does.
+  std::function<bool(const sweep_result& so_far)> keep_going;
 };
 
 /// The smallest failing schedule minimisation found.
@@ -68,6 +85,7 @@ struct minimised_failure {
 /// What a sweep found.
 struct sweep_result {
   std::uint64_t seeds_run = 0;
+  bool stopped = false;  ///< `keep_going` ended it before its last seed
   std::optional<chaos_run> failure;       ///< the first failing seed's run
   std::optional<minimised_failure> minimal;
   /// Calls and injected faults per point over every run, in name order.
@@ -116,31 +134,96 @@ sweep_result sweep(const sweep_options& options, const chaos_scenario& scenario)
 /// schedule and its failure, coverage gaps. Several lines.
 std::string describe(const sweep_result& r);
 
-/// Options of an exhaustive single-fault sweep.
+/// Faults injected over every point of `coverage`, by kind, kinds never
+/// injected left out: "12 error, 3 hang" ("no faults" when none).
+std::string describe_faults(const std::map<std::string, point_coverage, std::less<>>& coverage);
+
+/// Calls per point of `coverage`, in name order: "db.commit 40 calls, fetch 112 calls".
+std::string describe_calls(const std::map<std::string, point_coverage, std::less<>>& coverage);
+
+/// Options of the exhaustive fault sweeps (`sweep_single_faults`,
+/// `sweep_fault_pairs`): which faults they try, and where.
+///
+/// **Example**: only errors, with the two codes the code under test handles
+/// differently, at the first 4 calls of `fetch`:
+/// ```
+/// faultline::single_fault_options o;
+/// o.kinds = {faultline::fault_kind::error};
+/// o.error_codes = {asio::error::timed_out, asio::error::connection_reset};
+/// o.points = {"fetch"};
+/// o.max_call = 4;
+/// ```
 struct single_fault_options {
   /// Kinds tried at every call of every point.
   std::vector<fault_kind> kinds{fault_kind::error, fault_kind::hang, fault_kind::cancel, fault_kind::latency};
-  /// The latency a `latency` fault adds.
+  /// The latency a `latency` fault adds (used when `latencies` is empty).
   sim_clock::duration latency = std::chrono::seconds(1);
-  /// Error code of `error` faults.
+  /// Error code of `error` faults (used when `error_codes` is empty).
   boost::system::error_code error_code = make_error_code(faultline::error::injected_fault);
+  /// Each `latency` fault is tried once per duration here, in this order.
+  std::vector<sim_clock::duration> latencies;
+  /// Each `error` fault is tried once per code here, in this order. Every
+  /// code must be one a schedule can name (see `fault_schedule::parse`).
+  std::vector<boost::system::error_code> error_codes;
+  /// Only these injection points get faults (empty: every point the
+  /// fault-free run called).
+  std::vector<std::string> points;
+  /// These points never get faults (applied after `points`).
+  std::vector<std::string> excluded_points;
+  /// Calls at index `max_call` or later get no fault (a bound that keeps a
+  /// pairwise sweep, quadratic in the faults, affordable; `sweep_fault_pairs`
+  /// takes 8 when it is left unbounded).
+  std::uint64_t max_call = UINT64_MAX;
+  /// A pairwise sweep stops after this many runs and says so (`truncated`).
+  std::size_t max_runs = 100000;
   sim_options sim;
   std::uint64_t seed = 0;
+  /// Called with each schedule before its run (the fault-free run's is
+  /// empty): log it first, so a crash cannot lose it.
+  std::function<void(const fault_schedule& schedule)> on_schedule;
+  /// Each run in a child process: see `sweep_options::isolate`.
+  bool isolate = false;
 };
 
-/// What an exhaustive single-fault sweep found.
+/// What an exhaustive fault sweep found.
 struct single_fault_result {
   chaos_run baseline;            ///< the fault-free run, which learnt each point's call count
-  std::size_t runs = 0;          ///< single-fault runs made
-  std::optional<chaos_run> failure;  ///< the first one that failed (its schedule has the one fault)
+  std::size_t runs = 0;          ///< faulted runs made
+  /// Every failing run, in the order run; each schedule holds the faults
+  /// tried (one, or for a pairwise sweep two in call order). When the
+  /// fault-free run fails, it is the only entry.
+  std::vector<chaos_run> failures;
+  /// Pairwise sweeps: single faults that fail on their own (pairs holding
+  /// one of them are not run).
+  std::vector<chaos_run> single_failures;
+  /// Single faults tried, by kind: "error" counts each code, "latency" each duration.
+  fault_counts tried;
+  bool truncated = false;  ///< a pairwise sweep stopped at `max_runs`
 };
 
 /// Beast's `fail_count`, generalised: runs `scenario` fault-free to learn
-/// every injection point's call count, then once per (point, call, kind)
-/// with exactly that one fault, in point-name, call and kind order, and
-/// stops at the first failure. Deterministic and seedless: a per-commit check.
-/// If the fault-free run fails, that is the result (`failure` is the baseline).
+/// every injection point's call count, then once per (point, call, kind,
+/// code or latency) with exactly that one fault, in point-name, call and
+/// kind order, and collects every failing run. Deterministic and seedless:
+/// a per-commit check. If the fault-free run fails, that is the result.
+/// Throws `std::invalid_argument` naming the option when `kinds` is empty
+/// or an error code cannot be named by a schedule.
 single_fault_result sweep_single_faults(const single_fault_options& options, const chaos_scenario& scenario);
+
+/// Every pair of faults, exhaustively: for each single fault `a` (as in
+/// `sweep_single_faults`) that does not fail alone, and each fault `b` at a
+/// call the run with `a` reached (so calls a retry adds are covered), runs
+/// the two-fault schedule once; a pair is run once whichever fault came
+/// first. Calls below `max_call` only (left unbounded, calls 0 to 7). Reports every failing pair (in call
+/// order) that holds no fault failing alone; those are `single_failures`.
+/// Finds what needs two faults: two failed probes in a row, two slow
+/// attempts in a row.
+single_fault_result sweep_fault_pairs(const single_fault_options& options, const chaos_scenario& scenario);
+
+/// A fault sweep's report, as a table of every failing schedule with the
+/// instant it ended and the first line of its failure, or one line when
+/// nothing failed.
+std::string describe(const single_fault_result& r);
 
 /// Whether a seed replays bit for bit.
 struct determinism_result {

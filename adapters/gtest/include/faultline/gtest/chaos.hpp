@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <boost/asio/awaitable.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -23,8 +24,17 @@ namespace faultline::testing {
 /// - `FAULTLINE_SEED=<n>`: run only seed n, failures reported as they happen;
 /// - `FAULTLINE_SCHEDULE=<schedule>`: run once injecting exactly this fault
 ///   schedule (with `FAULTLINE_SEED`, the sim's seed for that run);
-/// - `FAULTLINE_SEED_LOG=<file>`: append `<test> seed <n>` before each run;
-/// - `FAULTLINE_PERTURB=1`: also shuffle same-instant handlers by seed.
+/// - `FAULTLINE_SEED_LOG=<file>`: append `<test> seed <n>` (or `<test>
+///   schedule <s>`) before each run, flushed, so a crash cannot lose it;
+/// - `FAULTLINE_PERTURB=1`: also shuffle same-instant handlers by seed;
+/// - `FAULTLINE_ISOLATE=1`: run each seed or schedule in a child process, so
+///   a crash is found, minimised and reported like any failure;
+/// - `FAULTLINE_REGRESSIONS_DIR=<dir>`: the directory of the regression
+///   files (`<dir>/<Suite>.<Test>.txt`): their schedules replay before any
+///   new seed, and every new minimal failing schedule is appended.
+/// - `FAULTLINE_SWEEP_BUDGET=<n>` seeds, or `<n>s`, `<n>m`, `<n>h` of wall
+///   time: seeds run until the budget is spent (overrides `FAULTLINE_SEEDS`),
+///   with a progress line every 5 s; sharded, each seed still runs once.
 /// A malformed value fails the test, naming the variable and the fix.
 struct chaos_env {
   std::uint64_t seeds = 100;
@@ -32,6 +42,9 @@ struct chaos_env {
   std::optional<std::string> schedule;
   std::string seed_log;
   bool perturb = false;
+  bool isolate = false;
+  std::string regressions_dir;
+  std::optional<std::chrono::seconds> time_budget;
   std::string error;  ///< non-empty: what is wrong with the environment
 
   static chaos_env from_environment();
@@ -46,6 +59,11 @@ inline sweep_options chaos_test_options(chaos_plan p) {
   return o;
 }
 
+/// The optional third argument of FAULTLINE_FAULT_SWEEP_TEST and
+/// FAULTLINE_PAIRWISE_SWEEP_TEST: none (the defaults), or options.
+inline single_fault_options fault_sweep_options() { return {}; }
+inline single_fault_options fault_sweep_options(single_fault_options o) { return o; }
+
 /// The fixture behind FAULTLINE_CHAOS_TEST and FAULTLINE_FAULT_SWEEP_TEST:
 /// the body runs once per seed (or per single fault), each time on a fresh
 /// sim reachable as `sim()`. A run fails when the body records a GoogleTest
@@ -53,11 +71,22 @@ inline sweep_options chaos_test_options(chaos_plan p) {
 /// unobserved (the teardown checks of `sim_test`, but script steps left
 /// unused are fine: faults cut scenarios short).
 ///
-/// On the first failing seed it prints the seed and its schedule, checks
-/// that the seed replays (determinism), minimises the schedule, replays the
-/// minimal schedule with GoogleTest's reporting on (so the failure and the
-/// timeline appear as usual), and prints the command that replays it. Seed
-/// and schedules go to the XML report through `RecordProperty`.
+/// A passing sweep prints one line: seeds, faults injected by kind, calls
+/// per point, wall time. On the first failing seed it reports once: the
+/// seed and its schedule, whether the seed replays (determinism), the
+/// minimal schedule in call order and the command that replays it; then it
+/// replays the minimal schedule with GoogleTest's reporting on (so the
+/// body's own failure and the timeline appear as usual). Seeds, faults,
+/// coverage and schedules also go to the XML report (`RecordProperty`).
+///
+/// Crashes: each seed or schedule goes to `FAULTLINE_SEED_LOG` before its
+/// run; a fatal signal (SIGSEGV, SIGABRT, SIGBUS, SIGFPE) during a sweep
+/// prints the running seed or schedule and the replay command before the
+/// process dies. With `FAULTLINE_ISOLATE=1` (or `sweep_options::isolate`)
+/// each run is a child process: a crash is a failure like any other.
+///
+/// Regression files: see `chaos_env`; known failures replay first and the
+/// test fails at the first that still fails, without running new seeds.
 ///
 /// Sharding: when `GTEST_TOTAL_SHARDS` is set, the test is registered once
 /// per shard (`Name/shard0`, `Name/shard1`, ...); copy k runs the seeds
@@ -82,6 +111,8 @@ class chaos_test : public ::testing::Test {
   void run_chaos(sweep_options options, body_fn body);
   /// FAULTLINE_FAULT_SWEEP_TEST's TestBody: an exhaustive single-fault sweep.
   void run_single_faults(single_fault_options options, body_fn body);
+  /// FAULTLINE_PAIRWISE_SWEEP_TEST's TestBody: every pair of faults.
+  void run_fault_pairs(single_fault_options options, body_fn body);
 
  private:
   // One run of the body on `s`; failures are GoogleTest's, or thrown.
@@ -89,6 +120,9 @@ class chaos_test : public ::testing::Test {
   chaos_scenario intercepted(const body_fn& body);
   void replay_reporting(const sweep_options& o, const fault_schedule& s, std::uint64_t seed, const body_fn& body);
   std::string replay_command(const fault_schedule& s, std::uint64_t seed) const;
+  void run_fault_sweep(single_fault_options options, bool pairs, body_fn body);
+  // Replays the regression file's schedules; false when one failed (reported).
+  bool replay_regressions(const chaos_env& e, const sweep_options& o, const body_fn& body);
 
   sim_context* sim_ = nullptr;
   std::uint64_t slice_index_ = 0;
@@ -125,10 +159,34 @@ void register_chaos_test(const char* suite, const char* name, const char* file, 
 
 /// An exhaustive single-fault sweep as a GoogleTest test (Beast's
 /// fail_count, generalised): the body runs fault-free once, then once per
-/// (injection point, call, fault kind) with exactly that fault; the first
-/// failing run is reported with its one-fault schedule and replay command.
-#define FAULTLINE_FAULT_SWEEP_TEST(suite, name) \
-  FAULTLINE_CHAOS_TEST_IMPL_(suite, name, run_single_faults(::faultline::single_fault_options{}, body))
+/// (injection point, call, fault kind) with exactly that fault. Every
+/// failing fault is reported in one table (fault, instant, first line of
+/// the failure), with the replay command of the first, which is then
+/// replayed with the timeline. An optional third argument, a
+/// `faultline::single_fault_options`, picks kinds, error codes, latencies
+/// and points.
+///
+/// **Example**:
+/// ```
+/// faultline::single_fault_options only_fetch_errors() {
+///   faultline::single_fault_options o;
+///   o.kinds = {faultline::fault_kind::error};
+///   o.points = {"fetch"};
+///   return o;
+/// }
+/// FAULTLINE_FAULT_SWEEP_TEST(Retry, SurvivesAnyFetchError, only_fetch_errors()) { ... }
+/// ```
+#define FAULTLINE_FAULT_SWEEP_TEST(suite, name, ...) \
+  FAULTLINE_CHAOS_TEST_IMPL_(suite, name,          \
+                             run_single_faults(::faultline::testing::fault_sweep_options(__VA_ARGS__), body))
+
+/// Every pair of faults as a GoogleTest test (`faultline::sweep_fault_pairs`):
+/// reports, as one table, every failing two-fault schedule that holds no
+/// fault failing alone. Runs grow with the square of the faults: bound them
+/// with the options' `max_call`, `points` and `kinds` (default `max_call` 8).
+#define FAULTLINE_PAIRWISE_SWEEP_TEST(suite, name, ...) \
+  FAULTLINE_CHAOS_TEST_IMPL_(suite, name,             \
+                             run_fault_pairs(::faultline::testing::fault_sweep_options(__VA_ARGS__), body))
 
 #define FAULTLINE_CHAOS_TEST_IMPL_(suite, name, run_call)                                                 \
   class FAULTLINE_CHAOS_CLASS_NAME_(suite, name) final : public ::faultline::testing::chaos_test {        \
