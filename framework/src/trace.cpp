@@ -78,21 +78,13 @@ trace::trace(std::size_t capacity) : capacity_(capacity == 0 ? 1 : capacity) {
 }
 
 std::uint32_t trace::append_subject(std::uint32_t source, std::uint32_t key) {
-  const std::uint32_t n = subject_count_++;
-  if (!subjects_.empty()) {
-    subject_run& last = subjects_.back();
-    if (last.source == source && last.key + last.count == key && last.first + last.count == n) {
-      ++last.count;
-      return n;
-    }
-  }
-  subjects_.push_back({n, 1, source, key});
-  return n;
+  subjects_.push_back({subject_count_, 1, source, key});
+  return subject_count_++;
 }
 
 std::uint32_t trace::add_subject(std::string name) {
   names_.push_back(std::move(name));
-  return append_subject(named, static_cast<std::uint32_t>(names_.size() - 1));
+  return add_subject(named, static_cast<std::uint32_t>(names_.size() - 1));
 }
 
 std::uint32_t trace::add_source(const subject_source& source) {
@@ -100,7 +92,6 @@ std::uint32_t trace::add_source(const subject_source& source) {
   return static_cast<std::uint32_t>(sources_.size() - 1);
 }
 
-std::uint32_t trace::add_subject(std::uint32_t source, std::uint32_t key) { return append_subject(source, key); }
 
 std::string trace::subject_name(std::uint32_t subject) const {
   if (subject >= subject_count_) return {};

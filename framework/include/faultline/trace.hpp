@@ -111,7 +111,17 @@ class trace {
   std::uint32_t add_source(const subject_source& source);
   /// Registers subject `key` of source `source`, named by it when read.
   /// Consecutive keys of one source share one table entry.
-  std::uint32_t add_subject(std::uint32_t source, std::uint32_t key);
+  std::uint32_t add_subject(std::uint32_t source, std::uint32_t key) {
+    // A double called in a loop: one more in the last run.
+    if (!subjects_.empty()) {
+      subject_run& last = subjects_.back();
+      if (last.source == source && last.key + last.count == key) {
+        ++last.count;
+        return subject_count_++;
+      }
+    }
+    return append_subject(source, key);
+  }
   /// The source is going away: names the subjects of its that retained events
   /// use, once, and never asks it again.
   void retire_source(std::uint32_t source) noexcept;

@@ -9,18 +9,21 @@
 namespace faultline {
 namespace detail {
 
-/// `append_value`, with integers written without a temporary string (the
-/// same text: std::to_string's).
 template <class T>
-void append_result(std::string& out, const T& v) {
-  if constexpr (std::is_same_v<T, int> || std::is_same_v<T, long> || std::is_same_v<T, long long> ||
-                std::is_same_v<T, unsigned> || std::is_same_v<T, unsigned long> ||
-                std::is_same_v<T, unsigned long long>) {
-    char buf[24];
-    const auto r = std::to_chars(buf, buf + sizeof buf, v);
-    out.append(buf, r.ptr);
+inline constexpr bool is_plain_integer = std::is_same_v<T, int> || std::is_same_v<T, long> ||
+                                         std::is_same_v<T, long long> || std::is_same_v<T, unsigned> ||
+                                         std::is_same_v<T, unsigned long> || std::is_same_v<T, unsigned long long>;
+
+/// The text `append_value` gives `v`; an integer's (std::to_string's text)
+/// is written into `digits` with no string at all, anything else into `spill`.
+template <class T>
+std::string_view result_text(const T& v, char (&digits)[24], std::string& spill) {
+  if constexpr (is_plain_integer<T>) {
+    const auto r = std::to_chars(digits, digits + sizeof digits, v);
+    return {digits, static_cast<std::size_t>(r.ptr - digits)};
   } else {
-    append_value(out, v);
+    append_value(spill, v);
+    return spill;
   }
 }
 
@@ -42,6 +45,7 @@ template <class R, class... Args>
 struct typed_call : pending_call {
   typed_call(func_type f, fake_pin p) noexcept : pending_call(f), pin(std::move(p)) {}
   call_plan<R, Args...> plan;
+  call_entry<R, Args...>* entry = nullptr;  // its record (a deque's element: it stays put)
   std::uint32_t subject = 0;  // the call's trace subject: its start and end share it
   fake_pin pin;  // keeps the double's records alive until completion
   std::shared_ptr<hold_state<R, Args...>> hold;  // set while a hold owns the call
@@ -171,9 +175,9 @@ class fake_state final : public fake_core {
     if constexpr (!std::is_void_v<R> && entry_type::later_value) {
       const entry_type& e = entries[i];
       if (e.has_value) {
-        std::string s;
-        append_result(s, e.value);
-        return s;
+        char digits[24];
+        std::string spill;
+        return std::string(result_text(e.value, digits, spill));
       }
     }
     auto it = detail_texts.find(i);
@@ -206,9 +210,8 @@ class fake_state final : public fake_core {
     return records;
   }
 
-  /// Records how call `i` ended; `text` is its detail, made already for the trace.
-  void end_call(std::size_t i, std::int64_t now, call_status status, std::string_view text) {
-    entry_type& e = entries[i];
+  /// Records how call `i` (entry `e`) ended; `text` is its detail, made already for the trace.
+  void end_call(entry_type& e, std::size_t i, std::int64_t now, call_status status, std::string_view text) {
     e.ended = now;
     e.status = status;
     const bool kept = entry_type::later_value && status == call_status::returned;
@@ -338,6 +341,7 @@ class call_op final : public typed_call<R, Args...> {
     call_plan<R, Args...> plan(std::move(self->plan));
     const boost::system::error_code ec = self->ec;
     const std::size_t index = self->index;
+    auto& entry = *self->entry;
     const std::uint32_t subject = self->subject;
     self->~call_op();
     alloc_type().deallocate(self, 1);
@@ -377,24 +381,27 @@ class call_op final : public typed_call<R, Args...> {
     // record keeps a copy of a plain value instead and prints it when read.
     sim_core& core = owner->live("async_fake");
     std::string detail;
+    char digits[24];
+    std::string_view text;
     event_kind ev = event_kind::call_returned;
     switch (status) {
       case call_status::returned:
         if constexpr (!std::is_void_v<R>) {
-          append_result(detail, *value);
+          text = result_text(*value, digits, detail);
           if constexpr (call_entry<R, Args...>::later_value) {
-            auto& e = owner->entries[index];
-            e.value = *value;
-            e.has_value = true;
+            entry.value = *value;
+            entry.has_value = true;
           }
         }
         break;
       case call_status::threw:
         detail = describe_exception(ex);
+        text = detail;
         ev = event_kind::call_threw;
         break;
       case call_status::failed:
         detail = err.message();
+        text = detail;
         ev = event_kind::call_failed;
         break;
       case call_status::cancelled:
@@ -403,8 +410,8 @@ class call_op final : public typed_call<R, Args...> {
       case call_status::pending:
         break;
     }
-    owner->end_call(index, core.now(), status, detail);
-    core.journal().record(core.now(), ev, subject, 0, detail);
+    owner->end_call(entry, index, core.now(), status, text);
+    core.journal().record(core.now(), ev, subject, 0, text);
 
     if constexpr (ErrorCode) {
       if (ex) {
@@ -775,6 +782,7 @@ auto async_fake<R(Args...)>::initiate(std::tuple<std::decay_t<Args>...> args, To
 
     op_type* op = op_type::make(std::move(handler), ex, std::move(pin));
     op->index = index;
+    op->entry = &e;
     op->subject = subject;
     op->since = core.now();
     op->order = order;
