@@ -83,8 +83,15 @@ std::string describe_call(const std::string& text, sim_clock::time_point started
 // -- fake_core ----------------------------------------------------------------
 
 fake_core::fake_core(sim_core& core, std::string name, const char* file, int line)
-    : name_(std::move(name)), file_(file), line_(line) {
+    : journal_(&core.journal()), source_(core.journal().add_source(*this)), name_(std::move(name)), file_(file),
+      line_(line) {
   core.link(*this);
+}
+
+void fake_core::retire_subjects() noexcept {
+  if (!journal_) return;
+  journal_->retire_source(source_);
+  journal_ = nullptr;
 }
 
 fake_core::~fake_core() {
@@ -96,6 +103,11 @@ sim_core& fake_core::live(const char* caller) const {
   throw std::logic_error(std::string("faultline: ") + caller + " on " + name_ +
                          ": the sim_context this double belongs to was destroyed; keep the sim alive longer "
                          "than its doubles");
+}
+
+bool fake_core::caller_can_wait(boost::asio::execution_context& ctx) const {
+  const sim_core* own = core();
+  return !own || &ctx == static_cast<boost::asio::execution_context*>(&own->context()) || wrong_caller(ctx).empty();
 }
 
 std::string fake_core::wrong_caller(boost::asio::execution_context& ctx) const {
@@ -183,15 +195,15 @@ void fake_core::describe_pending(std::vector<pending_operation>& out) const {
     const auto since = sim_clock::time_point(sim_clock::duration(c->since));
     switch (c->st) {
       case pending_call::state::latency:
-        mine.push_back({*c->text, "call", since,
+        mine.push_back({call_text(c->index), "call", since,
                         "in its latency until " + to_string(sim_clock::time_point(sim_clock::duration(c->deadline))),
                         c->order});
         break;
       case pending_call::state::hanging:
-        mine.push_back({*c->text, "hanging call", since, "until cancelled", c->order});
+        mine.push_back({call_text(c->index), "hanging call", since, "until cancelled", c->order});
         break;
       case pending_call::state::held:
-        mine.push_back({*c->text, "held call", since, "until the test releases it", c->order});
+        mine.push_back({call_text(c->index), "held call", since, "until the test releases it", c->order});
         break;
       case pending_call::state::completing: break;
     }
@@ -207,7 +219,9 @@ bool fake_core::blocks_run() const noexcept {
 }
 
 void fake_core::on_sim_shutdown() noexcept {
-  // Destroying a call releases its share of this state: keep it alive here.
+  // The trace outlives this call only as long as the sim.
+  retire_subjects();
+  // Destroying a call may release the last share of this state: keep it alive here.
   auto keep = weak_from_this().lock();
   while (pending_call* c = head_) {
     remove_pending(c);

@@ -3,6 +3,7 @@
 
 #include <faultline/detail/format.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <ostream>
@@ -76,9 +77,74 @@ trace::trace(std::size_t capacity) : capacity_(capacity == 0 ? 1 : capacity) {
   ring_.reserve(capacity_ < 256 ? capacity_ : 256);
 }
 
+std::uint32_t trace::append_subject(std::uint32_t source, std::uint32_t key) {
+  subjects_.push_back({subject_count_, 1, source, key});
+  return subject_count_++;
+}
+
 std::uint32_t trace::add_subject(std::string name) {
-  subjects_.push_back(std::move(name));
-  return static_cast<std::uint32_t>(subjects_.size() - 1);
+  names_.push_back(std::move(name));
+  return add_subject(named, static_cast<std::uint32_t>(names_.size() - 1));
+}
+
+std::uint32_t trace::add_source(const subject_source& source) {
+  sources_.push_back(&source);
+  return static_cast<std::uint32_t>(sources_.size() - 1);
+}
+
+
+std::string trace::subject_name(std::uint32_t subject) const {
+  if (subject >= subject_count_) return {};
+  // The last run starting at or before `subject`.
+  auto it = std::upper_bound(subjects_.begin(), subjects_.end(), subject,
+                             [](std::uint32_t s, const subject_run& r) { return s < r.first; });
+  const subject_run& r = *--it;
+  const std::uint32_t key = r.key + (subject - r.first);
+  if (r.source == named) return names_[key];
+  return sources_[r.source] ? sources_[r.source]->subject_name(key) : std::string();
+}
+
+void trace::retire_source(std::uint32_t source) noexcept {
+  if (source >= sources_.size() || !sources_[source]) return;
+  try {
+    name_retained(source);
+  } catch (...) {
+    // Out of memory naming them: those events lose their subject's name, not the run.
+  }
+  sources_[source] = nullptr;
+}
+
+void trace::name_retained(std::uint32_t source) {
+  // Retained events are the only readers left: give each subject of theirs
+  // from this source a run of its own, pointing at its name.
+  std::vector<std::uint32_t> used;
+  for (const record_type& r : ring_)
+    if (!(r.subject & timer_bit) && r.subject < subject_count_) used.push_back(r.subject);
+  std::sort(used.begin(), used.end());
+  used.erase(std::unique(used.begin(), used.end()), used.end());
+  std::vector<subject_run> runs;
+  runs.reserve(subjects_.size());
+  auto next_used = used.begin();
+  for (const subject_run& r : subjects_) {
+    if (r.source != source) {
+      runs.push_back(r);
+      continue;
+    }
+    // Subjects of this run: the ones still read get names; the rest are
+    // kept as a run of a retired source, which names nothing.
+    std::uint32_t from = r.first;
+    const std::uint32_t end = r.first + r.count;
+    next_used = std::lower_bound(next_used, used.end(), r.first);
+    for (; next_used != used.end() && *next_used < end; ++next_used) {
+      const std::uint32_t s = *next_used;
+      if (s > from) runs.push_back({from, s - from, source, r.key + (from - r.first)});
+      names_.push_back(sources_[source]->subject_name(r.key + (s - r.first)));
+      runs.push_back({s, 1, named, static_cast<std::uint32_t>(names_.size() - 1)});
+      from = s + 1;
+    }
+    if (end > from) runs.push_back({from, end - from, source, r.key + (from - r.first)});
+  }
+  subjects_ = std::move(runs);
 }
 
 void trace::record(std::int64_t at_ns, event_kind kind, std::uint32_t subject, std::int64_t value,
@@ -97,7 +163,10 @@ void trace::record(std::int64_t at_ns, event_kind kind, std::uint32_t subject, s
   slot.value = value;
   slot.subject = subject;
   slot.kind = kind;
-  slot.text.assign(text);  // reuses the slot's buffer
+  if (text.empty())
+    slot.text.clear();
+  else
+    slot.text.assign(text);  // reuses the slot's buffer
   if (++head_ == capacity_) head_ = 0;
 }
 
@@ -110,8 +179,8 @@ trace_event trace::materialise(const record_type& r, std::uint64_t index) const 
   e.kind = r.kind;
   if (r.subject & timer_bit)
     e.subject = "timer#" + std::to_string(r.subject & ~timer_bit);
-  else if (r.subject < subjects_.size())
-    e.subject = subjects_[r.subject];
+  else
+    e.subject = subject_name(r.subject);
   switch (r.kind) {
     case event_kind::timer_wait:
       e.detail = r.value == std::numeric_limits<std::int64_t>::max()

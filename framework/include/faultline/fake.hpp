@@ -60,6 +60,37 @@ std::string describe_call(const std::string& text, sim_clock::time_point started
 template <class R>
 using value_slot = std::conditional_t<std::is_void_v<R>, std::monostate, R>;
 
+/// True when the text of a `T` can be made long after the call and still say
+/// what it said then: the value owns everything its text shows (numbers,
+/// strings), or its text shows none of it ("<N-byte object>"). Views,
+/// pointers and types with their own operator<< may print what someone
+/// changed since, so their text is made at once.
+template <class T>
+inline constexpr bool formats_later =
+    std::is_arithmetic_v<T> || std::is_enum_v<T> || std::is_same_v<T, std::string> || std::is_same_v<T, std::monostate> ||
+    (std::is_class_v<T> && !std::is_convertible_v<const T&, std::string_view> && !is_streamable<T>::value);
+
+struct no_text {};
+
+/// What a double remembers of one call, small: texts are made when someone
+/// reads them (`calls()`, a timeline, a stall report). The arguments move to
+/// the public record once `calls()` has shown the call.
+template <class R, class... Args>
+struct call_entry {
+  static constexpr bool later_args = (formats_later<std::decay_t<Args>> && ...);
+  static constexpr bool later_value = formats_later<value_slot<R>> && std::is_copy_constructible_v<value_slot<R>>;
+
+  std::tuple<std::decay_t<Args>...> args;
+  /// The value it returned, kept for its text (valid when `has_value`).
+  [[no_unique_address]] std::conditional_t<later_value && !std::is_void_v<R>, value_slot<R>, no_text> value{};
+  std::int64_t started = 0;
+  std::int64_t ended = 0;
+  call_status status = call_status::pending;
+  bool held = false;
+  bool has_value = false;
+  [[no_unique_address]] std::conditional_t<later_args, no_text, std::string> text;
+};
+
 /// One scripted step: an optional latency, then one action, serving `times`
 /// calls (or every call, `forever`).
 template <class R, class... Args>
@@ -293,8 +324,11 @@ class async_fake<R(Args...)> {
   hold<R, Args...> hold_next();
 
   /// The calls made so far, in order.
+  ///
+  /// Records are made when this is read, and updated in place as calls end;
+  /// calls made after the last read appear at the next read.
   const std::deque<record_type>& calls() const;
-  std::size_t call_count() const { return calls().size(); }
+  std::size_t call_count() const;
 
   /// Script steps never used up and holds never reached or released, one line
   /// each; empty when the script was played out.

@@ -95,6 +95,36 @@ class trace {
   static constexpr std::uint32_t timer_bit = 0x8000'0000u;
   /// Registers a subject name ("task main") and returns its number.
   std::uint32_t add_subject(std::string name);
+
+  /// Names subjects only when the trace is read: a layer that registers one
+  /// subject per operation (a double's calls) keeps their text to itself.
+  class subject_source {
+   public:
+    /// The name of this source's subject `key` (a call's index).
+    virtual std::string subject_name(std::uint32_t key) const = 0;
+
+   protected:
+    ~subject_source() = default;
+  };
+  /// Registers `source` (its owner keeps it alive until `retire_source`) and
+  /// returns its id for `add_subject`.
+  std::uint32_t add_source(const subject_source& source);
+  /// Registers subject `key` of source `source`, named by it when read.
+  /// Consecutive keys of one source share one table entry.
+  std::uint32_t add_subject(std::uint32_t source, std::uint32_t key) {
+    // A double called in a loop: one more in the last run.
+    if (!subjects_.empty()) {
+      subject_run& last = subjects_.back();
+      if (last.source == source && last.key + last.count == key) {
+        ++last.count;
+        return subject_count_++;
+      }
+    }
+    return append_subject(source, key);
+  }
+  /// The source is going away: names the subjects of its that retained events
+  /// use, once, and never asks it again.
+  void retire_source(std::uint32_t source) noexcept;
   void record(std::int64_t at_ns, event_kind kind, std::uint32_t subject, std::int64_t value = 0,
               std::string_view text = {});
   /// Points `note()` at the current time (the sim does this; users never need to).
@@ -109,14 +139,30 @@ class trace {
     std::string text;
   };
 
+  // A run of subjects: numbers [first, first+count) are keys [key, key+count)
+  // of `source`, or names_[key..] when source is `named`.
+  struct subject_run {
+    std::uint32_t first;
+    std::uint32_t count;
+    std::uint32_t source;
+    std::uint32_t key;
+  };
+  static constexpr std::uint32_t named = std::numeric_limits<std::uint32_t>::max();
+
   trace_event materialise(const record_type& r, std::uint64_t index) const;
+  std::string subject_name(std::uint32_t subject) const;
+  std::uint32_t append_subject(std::uint32_t source, std::uint32_t key);
+  void name_retained(std::uint32_t source);
 
   std::vector<record_type> ring_;
   std::size_t capacity_;
   std::size_t head_ = 0;  // next slot to write once the ring is full
   std::uint64_t total_ = 0;
   std::uint64_t hash_ = 14695981039346656037ull;
-  std::vector<std::string> subjects_;
+  std::uint32_t subject_count_ = 0;
+  std::vector<subject_run> subjects_;
+  std::vector<std::string> names_;
+  std::vector<const subject_source*> sources_;  // null once retired
   const std::int64_t* now_ns_ = nullptr;
 };
 

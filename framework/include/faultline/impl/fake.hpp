@@ -3,8 +3,29 @@
 
 #include <faultline/fake.hpp>
 
+#include <charconv>
+#include <map>
+
 namespace faultline {
 namespace detail {
+
+template <class T>
+inline constexpr bool is_plain_integer = std::is_same_v<T, int> || std::is_same_v<T, long> ||
+                                         std::is_same_v<T, long long> || std::is_same_v<T, unsigned> ||
+                                         std::is_same_v<T, unsigned long> || std::is_same_v<T, unsigned long long>;
+
+/// The text `append_value` gives `v`; an integer's (std::to_string's text)
+/// is written into `digits` with no string at all, anything else into `spill`.
+template <class T>
+std::string_view result_text(const T& v, char (&digits)[24], std::string& spill) {
+  if constexpr (is_plain_integer<T>) {
+    const auto r = std::to_chars(digits, digits + sizeof digits, v);
+    return {digits, static_cast<std::size_t>(r.ptr - digits)};
+  } else {
+    append_value(spill, v);
+    return spill;
+  }
+}
 
 [[noreturn]] void throw_script_misuse(const std::string& fake, const std::string& what);
 /// Counts the faults a call's plan injects (its latency, its action).
@@ -22,12 +43,14 @@ std::string script_step<R, Args...>::describe() const {
 /// A call of a double with its plan; the typed half of pending_call.
 template <class R, class... Args>
 struct typed_call : pending_call {
-  using pending_call::pending_call;
+  typed_call(func_type f, fake_pin p) noexcept : pending_call(f), pin(std::move(p)) {}
   call_plan<R, Args...> plan;
-  std::size_t index = 0;
+  call_entry<R, Args...>* entry = nullptr;  // its record (a deque's element: it stays put)
   std::uint32_t subject = 0;  // the call's trace subject: its start and end share it
-  std::shared_ptr<fake_state<R, Args...>> owner;  // keeps records alive until completion
+  fake_pin pin;  // keeps the double's records alive until completion
   std::shared_ptr<hold_state<R, Args...>> hold;  // set while a hold owns the call
+
+  fake_state<R, Args...>* owner() const noexcept { return static_cast<fake_state<R, Args...>*>(pin.get()); }
 };
 
 /// A latch: waiters suspend until it opens. Used for `hold::reached()`.
@@ -123,46 +146,110 @@ class fake_state final : public fake_core {
   using plan_type = call_plan<R, Args...>;
   using kind = typename script_step<R, Args...>::kind;
 
+  using entry_type = call_entry<R, Args...>;
+  using record_type = call_record<Args...>;
+
   using fake_core::fake_core;
+  ~fake_state() { retire_subjects(); }
 
   std::vector<rule_type> rules;
-  std::deque<call_record<Args...>> records;
+  std::deque<entry_type> entries;  // every call, in call order
+  std::deque<record_type> records;  // entries[0, size) as `calls()` shows them
+  std::map<std::size_t, std::string> detail_texts;  // endings whose text was made at once, by call
   std::deque<std::shared_ptr<hold_state<R, Args...>>> holds;
   std::vector<std::weak_ptr<hold_state<R, Args...>>> all_holds;
 
-  /// Picks the step that serves a call with `args` and uses it up by one.
-  plan_type choose(const args_tuple& args, const std::string& call_text) {
+  /// The arguments of call `i`, wherever they live now.
+  const args_tuple& args_of(std::size_t i) const { return i < records.size() ? records[i].args : entries[i].args; }
+
+  std::string call_text(std::size_t i) const override {
+    if (i < records.size()) return records[i].text;
+    if constexpr (entry_type::later_args)
+      return format_call(name(), entries[i].args);
+    else
+      return entries[i].text;
+  }
+
+  /// The value, exception or error call `i` ended with, as text.
+  std::string detail_text(std::size_t i) const {
+    if constexpr (!std::is_void_v<R> && entry_type::later_value) {
+      const entry_type& e = entries[i];
+      if (e.has_value) {
+        char digits[24];
+        std::string spill;
+        return std::string(result_text(e.value, digits, spill));
+      }
+    }
+    auto it = detail_texts.find(i);
+    return it == detail_texts.end() ? std::string() : it->second;
+  }
+
+  /// Copies how call `i` ended into its public record.
+  void fill_ending(record_type& r, std::size_t i) const {
+    const entry_type& e = entries[i];
+    r.status = e.status;
+    if (e.status == call_status::pending) return;
+    r.ended = sim_clock::time_point(sim_clock::duration(e.ended));
+    r.detail = detail_text(i);
+  }
+
+  /// The public records, made for the calls since the last read.
+  const std::deque<record_type>& view() {
+    while (records.size() < entries.size()) {
+      const std::size_t i = records.size();
+      entry_type& e = entries[i];
+      record_type r;
+      r.index = i;
+      r.text = call_text(i);  // before the arguments move
+      r.args = std::move(e.args);
+      r.started = sim_clock::time_point(sim_clock::duration(e.started));
+      r.held = e.held;
+      fill_ending(r, i);
+      records.push_back(std::move(r));
+    }
+    return records;
+  }
+
+  /// Records how call `i` (entry `e`) ended; `text` is its detail, made already for the trace.
+  void end_call(entry_type& e, std::size_t i, std::int64_t now, call_status status, std::string_view text) {
+    e.ended = now;
+    e.status = status;
+    const bool kept = entry_type::later_value && status == call_status::returned;
+    if (!kept && !text.empty()) detail_texts.emplace(i, std::string(text));
+    if (i < records.size()) fill_ending(records[i], i);
+  }
+
+  /// Picks the step that serves call `index` (with `args`), uses it up by
+  /// one, and writes what the call will do into `p` (a fresh plan).
+  void choose(const args_tuple& args, std::size_t index, plan_type& p) {
     for (std::size_t i = rules.size(); i-- > 0;) {
       rule_type& r = rules[i];
       if (r.used_up() || !std::apply(r.matches, args)) continue;
       auto& step = r.steps[r.current];
-      plan_type p;
       if (step.what == kind::none) {
         p.exception = std::make_exception_ptr(script_error(
-            "faultline: " + call_text + " matched " + r.description + ", whose step " +
+            "faultline: " + call_text(index) + " matched " + r.description + ", whose step " +
             std::to_string(r.current + 1) +
             " has no action; end it with returns, throws, fails, hangs, cancels or invokes"));
-        return p;
+        return;
       }
       ++step.used;
       const bool last_use = step.used_up();
       if (last_use) ++r.current;
       p.what = step.what;
       p.latency = step.latency;
-      p.exception = step.exception;
       p.ec = step.ec;
-      p.fn = step.fn;
+      if (step.exception) p.exception = step.exception;
+      if (step.what == kind::invokes) p.fn = step.fn;
       if (step.value) {
         if constexpr (std::is_copy_constructible_v<value_slot<R>>)
           p.value.emplace(*step.value);
         else
           p.value.emplace(std::move(*step.value));
       }
-      return p;
+      return;
     }
-    plan_type p;
-    p.exception = std::make_exception_ptr(script_error(unscripted_message(call_text)));
-    return p;
+    p.exception = std::make_exception_ptr(script_error(unscripted_message(call_text(index))));
   }
 
   std::string unscripted_message(const std::string& call_text) const {
@@ -206,11 +293,11 @@ class call_op final : public typed_call<R, Args...> {
   using kind = typename script_step<R, Args...>::kind;
 
  public:
-  static call_op* make(Handler&& h, const IoExecutor& ex) {
+  static call_op* make(Handler&& h, const IoExecutor& ex, fake_pin pin) {
     alloc_type alloc;
     call_op* p = alloc.allocate(1);
     try {
-      ::new (static_cast<void*>(p)) call_op(std::move(h), ex);
+      ::new (static_cast<void*>(p)) call_op(std::move(h), ex, std::move(pin));
     } catch (...) {
       alloc.deallocate(p, 1);
       throw;
@@ -231,16 +318,19 @@ class call_op final : public typed_call<R, Args...> {
     call_op* op;
     void operator()(boost::asio::cancellation_type type) {
       using ct = boost::asio::cancellation_type;
-      if ((type & (ct::terminal | ct::partial | ct::total)) != ct::none) op->owner->cancel_call(op);
+      if ((type & (ct::terminal | ct::partial | ct::total)) != ct::none) op->owner()->cancel_call(op);
     }
   };
 
-  call_op(Handler&& h, const IoExecutor& ex) : base(&do_complete), handler_(std::move(h)), work_(handler_, ex) {}
+  call_op(Handler&& h, const IoExecutor& ex, fake_pin pin)
+      : base(&do_complete, std::move(pin)), handler_(std::move(h)), work_(handler_, ex) {}
 
   static void do_complete(ready_op* op_base, bool invoke) {
     auto* self = static_cast<call_op*>(op_base);
     if (self->slot_.is_connected()) self->slot_.clear();
-    auto owner = std::move(self->owner);
+    // Declared first, dropped last: the double's state outlives the handler call.
+    fake_pin pin(std::move(self->pin));
+    auto* owner = static_cast<fake_state<R, Args...>*>(pin.get());
     owner->remove_pending(self);
     if (auto h = std::move(self->hold)) {
       h->call = nullptr;
@@ -251,6 +341,7 @@ class call_op final : public typed_call<R, Args...> {
     call_plan<R, Args...> plan(std::move(self->plan));
     const boost::system::error_code ec = self->ec;
     const std::size_t index = self->index;
+    auto& entry = *self->entry;
     const std::uint32_t subject = self->subject;
     self->~call_op();
     alloc_type().deallocate(self, 1);
@@ -261,7 +352,6 @@ class call_op final : public typed_call<R, Args...> {
     boost::system::error_code err;
     std::optional<value_slot<R>> value;
     call_status status = call_status::returned;
-    auto& rec = owner->records[index];
     if (ec == boost::asio::error::operation_aborted || plan.what == kind::cancels) {
       err = boost::asio::error::operation_aborted;
       status = call_status::cancelled;
@@ -273,10 +363,10 @@ class call_op final : public typed_call<R, Args...> {
     } else if (plan.what == kind::invokes) {
       try {
         if constexpr (std::is_void_v<R>) {
-          std::apply(plan.fn, rec.args);
+          std::apply(plan.fn, owner->args_of(index));
           value.emplace();
         } else {
-          value.emplace(std::apply(plan.fn, rec.args));
+          value.emplace(std::apply(plan.fn, owner->args_of(index)));
         }
       } catch (...) {
         ex = std::current_exception();
@@ -287,20 +377,31 @@ class call_op final : public typed_call<R, Args...> {
       status = call_status::threw;
     }
 
+    // The trace's detail is made now (its hash covers the text); the
+    // record keeps a copy of a plain value instead and prints it when read.
     sim_core& core = owner->live("async_fake");
-    rec.ended = sim_clock::time_point(sim_clock::duration(core.now()));
-    rec.status = status;
+    std::string detail;
+    char digits[24];
+    std::string_view text;
     event_kind ev = event_kind::call_returned;
     switch (status) {
       case call_status::returned:
-        if constexpr (!std::is_void_v<R>) append_value(rec.detail, *value);
+        if constexpr (!std::is_void_v<R>) {
+          text = result_text(*value, digits, detail);
+          if constexpr (call_entry<R, Args...>::later_value) {
+            entry.value = *value;
+            entry.has_value = true;
+          }
+        }
         break;
       case call_status::threw:
-        rec.detail = describe_exception(ex);
+        detail = describe_exception(ex);
+        text = detail;
         ev = event_kind::call_threw;
         break;
       case call_status::failed:
-        rec.detail = err.message();
+        detail = err.message();
+        text = detail;
         ev = event_kind::call_failed;
         break;
       case call_status::cancelled:
@@ -309,7 +410,8 @@ class call_op final : public typed_call<R, Args...> {
       case call_status::pending:
         break;
     }
-    core.journal().record(core.now(), ev, subject, 0, rec.detail);
+    owner->end_call(entry, index, core.now(), status, text);
+    core.journal().record(core.now(), ev, subject, 0, text);
 
     if constexpr (ErrorCode) {
       if (ex) {
@@ -503,9 +605,9 @@ template <class R, class... Args>
 void hold<R, Args...>::release() {
   auto* op = detail::take_held(*state_, "hold::release");
   if (!op) return;
-  auto& fake = *op->owner;
+  auto& fake = *op->owner();
   detail::sim_core& core = fake.live("hold::release");
-  op->plan = fake.choose(fake.records[op->index].args, *op->text);
+  fake.choose(fake.args_of(op->index), op->index, op->plan);
   detail::start_call(core, fake, op);
 }
 
@@ -517,7 +619,7 @@ void hold<R, Args...>::release_with(V&& v) {
   op->plan = {};
   op->plan.what = detail::script_step<R, Args...>::kind::returns;
   op->plan.value.emplace(std::forward<V>(v));
-  detail::start_call(op->owner->live("hold::release_with"), *op->owner, op);
+  detail::start_call(op->owner()->live("hold::release_with"), *op->owner(), op);
 }
 
 template <class R, class... Args>
@@ -528,7 +630,7 @@ void hold<R, Args...>::release_with() {
   op->plan = {};
   op->plan.what = detail::script_step<R, Args...>::kind::returns;
   op->plan.value.emplace();
-  detail::start_call(op->owner->live("hold::release_with"), *op->owner, op);
+  detail::start_call(op->owner()->live("hold::release_with"), *op->owner(), op);
 }
 
 template <class R, class... Args>
@@ -538,7 +640,7 @@ void hold<R, Args...>::fail(boost::system::error_code ec) {
   op->plan = {};
   op->plan.what = detail::script_step<R, Args...>::kind::fails;
   op->plan.ec = ec;
-  detail::start_call(op->owner->live("hold::fail"), *op->owner, op);
+  detail::start_call(op->owner()->live("hold::fail"), *op->owner(), op);
 }
 
 template <class R, class... Args>
@@ -549,7 +651,7 @@ void hold<R, Args...>::fail(E e) {
   op->plan = {};
   op->plan.what = detail::script_step<R, Args...>::kind::throws;
   op->plan.exception = std::make_exception_ptr(std::move(e));
-  detail::start_call(op->owner->live("hold::fail"), *op->owner, op);
+  detail::start_call(op->owner()->live("hold::fail"), *op->owner(), op);
 }
 
 // -- async_fake ---------------------------------------------------------------
@@ -562,6 +664,8 @@ template <class R, class... Args>
 async_fake<R(Args...)>::~async_fake() {
   state_->report_unmet_at_destruction();
   if (state_->core()) state_->cancel_all();
+  // Calls still queued or being started end after the handle: they keep the state.
+  if (state_->pins) state_->keep_alive = state_;
 }
 
 template <class R, class... Args>
@@ -609,7 +713,12 @@ hold<R, Args...> async_fake<R(Args...)>::hold_next() {
 
 template <class R, class... Args>
 auto async_fake<R(Args...)>::calls() const -> const std::deque<record_type>& {
-  return state_->records;
+  return state_->view();
+}
+
+template <class R, class... Args>
+std::size_t async_fake<R(Args...)>::call_count() const {
+  return state_->entries.size();
 }
 
 template <class R, class... Args>
@@ -631,16 +740,20 @@ template <bool ErrorCode, class Token>
 auto async_fake<R(Args...)>::initiate(std::tuple<std::decay_t<Args>...> args, Token&& token) {
   using first_arg = std::conditional_t<ErrorCode, boost::system::error_code, std::exception_ptr>;
   using signature = std::conditional_t<std::is_void_v<R>, void(first_arg), void(first_arg, detail::value_slot<R>)>;
-  auto init = [](auto handler, std::shared_ptr<state_type> state, std::tuple<std::decay_t<Args>...> args) {
+  // The initiation holds a pin, not a shared_ptr: it may run later (use_awaitable
+  // starts it at co_await), and a pin costs no atomic count.
+  auto init = [](auto handler, detail::fake_pin pin, std::tuple<std::decay_t<Args>...> args) {
     using handler_type = decltype(handler);
+    auto* state = static_cast<state_type*>(pin.get());
     detail::sim_core& core = state->live("async_fake call");
     auto ex = sim_context::executor_type(core.context().get_executor());
     {
       // A caller on an io_context or another sim would wait forever: the
       // call fails at once instead, through the caller's own executor.
       auto caller_ex = asio::get_associated_executor(handler, ex);
-      std::string why = state->wrong_caller(asio::query(caller_ex, asio::execution::context));
-      if (!why.empty()) [[unlikely]] {
+      auto& caller_ctx = asio::query(caller_ex, asio::execution::context);
+      if (!state->caller_can_wait(caller_ctx)) [[unlikely]] {
+        std::string why = state->wrong_caller(caller_ctx);
         first_arg first;
         if constexpr (ErrorCode)
           first = asio::error::operation_not_supported;
@@ -657,27 +770,27 @@ auto async_fake<R(Args...)>::initiate(std::tuple<std::decay_t<Args>...> args, To
     }
     using op_type = detail::call_op<ErrorCode, R, handler_type, sim_context::executor_type, Args...>;
 
-    auto& rec = state->records.emplace_back();
-    rec.index = state->records.size() - 1;
-    rec.args = std::move(args);
-    rec.text = detail::format_call(state->name(), rec.args);
-    rec.started = sim_clock::time_point(sim_clock::duration(core.now()));
+    // Only what the call needs now: its text is made when someone reads it.
+    const std::size_t index = state->entries.size();
+    auto& e = state->entries.emplace_back();
+    e.args = std::move(args);
+    if constexpr (!detail::call_entry<R, Args...>::later_args) e.text = detail::format_call(state->name(), e.args);
+    e.started = core.now();
     const std::uint64_t order = core.journal().total();
-    const std::uint32_t subject = core.journal().add_subject(rec.text);
+    const std::uint32_t subject = state->add_call_subject(core, index);
     core.journal().record(core.now(), event_kind::call, subject);
 
-    op_type* op = op_type::make(std::move(handler), ex);
-    op->index = rec.index;
+    op_type* op = op_type::make(std::move(handler), ex, std::move(pin));
+    op->index = index;
+    op->entry = &e;
     op->subject = subject;
     op->since = core.now();
     op->order = order;
-    op->text = &rec.text;
-    op->owner = state;
     op->connect_cancellation();
     if (!state->holds.empty()) {
       auto h = std::move(state->holds.front());
       state->holds.pop_front();
-      rec.held = true;
+      e.held = true;
       h->taken = true;
       h->call = op;
       op->hold = h;
@@ -686,13 +799,13 @@ auto async_fake<R(Args...)>::initiate(std::tuple<std::decay_t<Args>...> args, To
       h->reached.open();
       return;
     }
-    op->plan = state->choose(rec.args, rec.text);
+    state->choose(e.args, index, op->plan);
     if (core.chaos_active()) [[unlikely]]
       detail::apply_chaos(core, state->name(), subject, op->plan);
     detail::count_plan_faults(core, static_cast<int>(op->plan.what), op->plan.latency.count() > 0);
     detail::start_call(core, *state, op);
   };
-  return asio::async_initiate<Token, signature>(init, token, state_, std::move(args));
+  return asio::async_initiate<Token, signature>(init, token, detail::fake_pin(state_.get()), std::move(args));
 }
 
 template <class R, class... Args>
