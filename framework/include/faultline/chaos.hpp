@@ -52,8 +52,6 @@ struct time_window {
   sim_clock::time_point to = sim_clock::time_point::max();
 
   bool contains(sim_clock::time_point t) const noexcept { return from <= t && t < to; }
-  /// False for the default window, which holds every instant.
-  bool bounded() const noexcept { return from != sim_clock::time_point{} || to != sim_clock::time_point::max(); }
 };
 
 /// Correlated faults at one point: a two-state good/bad (Gilbert-Elliott)
