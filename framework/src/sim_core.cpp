@@ -1,4 +1,4 @@
-// faultline - the sim's scheduler loop, timer heap and registry.
+// faultline - the sim's scheduler loop, timers and registry.
 #include <faultline/detail/sim_core.hpp>
 #include <faultline/chaos.hpp>
 #include <faultline/detail/mix.hpp>
@@ -171,12 +171,12 @@ void sim_core::start_wait(sim_timer_state& t, timer_wait* w) {
   t.waits = w;
   trace_.record(now_, event_kind::timer_wait, trace::timer_bit | t.id, w->deadline);
   // An expiry already reached still completes through the queue, never inline.
-  heap_push(w);
+  timers_.push(w, w->deadline);
 }
 
 bool sim_core::cancel_wait(timer_wait* w) {
-  if (w->heap_index == timer_wait::not_in_heap) return false;
-  heap_erase(w);
+  if (!timer_queue::queued(w)) return false;
+  timers_.erase(w);
   unlink_from_timer(w);
   w->ec = boost::asio::error::operation_aborted;
   if (w->timer_id) trace_.record(now_, event_kind::timer_cancelled, trace::timer_bit | w->timer_id);
@@ -191,19 +191,18 @@ void sim_core::start_sleep(timer_wait* w, std::int64_t deadline) {
   w->timer_id = ++timer_ids_;
   w->timer = nullptr;
   trace_.record(now_, event_kind::timer_wait, trace::timer_bit | w->timer_id, w->deadline);
-  heap_push(w);
+  timers_.push(w, w->deadline);
 }
 
 void sim_core::schedule(timer_wait* w, std::int64_t deadline) {
-  w->deadline = due_at(deadline);
   w->since = now_;
   w->timer_id = 0;  // w->order was set by the owner when the operation began
   w->timer = nullptr;
-  heap_push(w);
+  timers_.push(w, due_at(deadline));
 }
 
 void sim_core::complete_now(timer_wait* w, boost::system::error_code ec) {
-  if (w->heap_index != timer_wait::not_in_heap) heap_erase(w);
+  if (timer_queue::queued(w)) timers_.erase(w);
   unlink_from_timer(w);
   w->ec = ec;
   push_ready(w);
@@ -223,55 +222,8 @@ std::size_t sim_core::cancel_all(sim_timer_state& t) {
   return n;
 }
 
-void sim_core::heap_push(timer_wait* w) {
-  w->seq = seq_++;
-  heap_.push_back(w);
-  w->heap_index = heap_.size() - 1;
-  heap_up(w->heap_index);
-}
-
-void sim_core::heap_erase(timer_wait* w) noexcept {
-  std::size_t i = w->heap_index;
-  timer_wait* last = heap_.back();
-  heap_.pop_back();
-  w->heap_index = timer_wait::not_in_heap;
-  if (i == heap_.size()) return;
-  heap_set(i, last);
-  if (i > 0 && earlier(last, heap_[(i - 1) / 2]))
-    heap_up(i);
-  else
-    heap_down(i);
-}
-
-void sim_core::heap_up(std::size_t i) noexcept {
-  timer_wait* w = heap_[i];
-  while (i > 0) {
-    std::size_t parent = (i - 1) / 2;
-    if (!earlier(w, heap_[parent])) break;
-    heap_set(i, heap_[parent]);
-    i = parent;
-  }
-  heap_set(i, w);
-}
-
-void sim_core::heap_down(std::size_t i) noexcept {
-  timer_wait* w = heap_[i];
-  const std::size_t n = heap_.size();
-  for (;;) {
-    std::size_t child = 2 * i + 1;
-    if (child >= n) break;
-    if (child + 1 < n && earlier(heap_[child + 1], heap_[child])) ++child;
-    if (!earlier(heap_[child], w)) break;
-    heap_set(i, heap_[child]);
-    i = child;
-  }
-  heap_set(i, w);
-}
-
 void sim_core::fire_due() {
-  while (!heap_.empty() && heap_[0]->deadline <= now_) {
-    timer_wait* w = heap_[0];
-    heap_erase(w);
+  while (timer_wait* w = timers_.pop_due(now_)) {
     unlink_from_timer(w);
     w->ec = {};
     if (w->timer_id) trace_.record(now_, event_kind::timer_fired, trace::timer_bit | w->timer_id);
@@ -309,10 +261,8 @@ void sim_core::unlink(sim_object& o) noexcept {
 std::vector<pending_operation> sim_core::pending() const {
   std::vector<pending_operation> out;
   for (const sim_object* o = objects_head_; o; o = o->next_) o->describe_pending(out);
-  std::vector<const timer_wait*> waits;
-  for (const timer_wait* w : heap_)
-    if (w->timer_id) waits.push_back(w);  // others are described by their owners
-  for (const timer_wait* w : waits) {
+  for (const timer_wait* w : timers_.waits()) {
+    if (!w->timer_id) continue;  // described by its owner
     const bool parked = w->deadline == never;
     out.push_back({"timer#" + std::to_string(w->timer_id), parked ? "parked timer" : "timer",
                    sim_clock::time_point(sim_clock::duration(w->since)),
@@ -340,7 +290,7 @@ std::vector<std::string> sim_core::unobserved_failures() const {
 }
 
 bool sim_core::blocked() const noexcept {
-  if (work_.load(std::memory_order_relaxed) > 0 || !heap_.empty()) return true;
+  if (work_.load(std::memory_order_relaxed) > 0 || !timers_.empty()) return true;
   for (const sim_object* o = objects_head_; o; o = o->next_)
     if (o->blocks_run()) return true;
   return false;
@@ -371,7 +321,7 @@ void sim_core::enter(const char* caller) {
 }
 
 void sim_core::set_now(std::int64_t t) {
-  // Every deadline in the heap is at least `now_` (due_at) and every bound is
+  // Every deadline queued is at least `now_` (due_at) and every bound is
   // checked, so this never fires; it is here so that a bug moving the clock
   // back fails loudly instead of corrupting a test's instants.
   if (t < now_)
@@ -423,8 +373,7 @@ std::size_t sim_core::run(const bool* stop) {
       continue;
     }
     if (take_foreign()) continue;
-    if (!heap_.empty() && heap_[0]->deadline != never) {
-      const std::int64_t next = heap_[0]->deadline;
+    if (const std::int64_t next = timers_.next_deadline(); next != never) {
       // Only moving the clock past the horizon is a runaway; a wait due now
       // (a bounded run may have gone past the horizon) is not.
       if (next > now_ && next > horizon_) throw_horizon(next);
@@ -457,8 +406,8 @@ std::size_t sim_core::run_until(std::int64_t bound, const char* caller) {
       continue;
     }
     if (take_foreign()) continue;
-    if (!heap_.empty() && heap_[0]->deadline <= bound) {
-      set_now(heap_[0]->deadline);
+    if (const std::int64_t next = timers_.next_deadline(); next <= bound) {
+      set_now(next);
       fire_due();
       continue;
     }
@@ -518,6 +467,12 @@ void sim_core::throw_stall() {
   std::string msg = "faultline: sim stalled at " + at(now_) + " with " + summary +
                     ": nothing is ready and no timer will fire, so they can never complete" +
                     list_pending(ops, work) + tail(trace_);
+  if (!real_io_reported_) {
+    const std::string what = real_io_kind();
+    if (!what.empty())
+      msg += "\n(" + what + " was also created on this sim: if a coroutine awaits it, it waits in real time and "
+             "can never complete on a sim; use faultline::steady_timer, or give real I/O an io_context)";
+  }
   throw stall_error(msg, sim_clock::time_point(sim_clock::duration(now_)), std::move(ops));
 }
 
@@ -542,17 +497,34 @@ void sim_core::throw_horizon(std::int64_t next) {
   throw horizon_error(msg, sim_clock::time_point(sim_clock::duration(now_)), std::move(ops));
 }
 
-void sim_core::check_real_io(const char* caller) const {
+std::string sim_core::real_io_kind() const {
   namespace asio = boost::asio;
   auto& ctx = static_cast<asio::execution_context&>(ctx_);
-  if (!asio::has_service<asio::detail::reactor>(ctx)) return;
+  if (!asio::has_service<asio::detail::reactor>(ctx)) return {};
   using steady_service = asio::detail::deadline_timer_service<
       asio::detail::chrono_time_traits<std::chrono::steady_clock, asio::wait_traits<std::chrono::steady_clock>>>;
   using system_service = asio::detail::deadline_timer_service<
       asio::detail::chrono_time_traits<std::chrono::system_clock, asio::wait_traits<std::chrono::system_clock>>>;
-  std::string what = asio::has_service<steady_service>(ctx)   ? "a plain asio::steady_timer"
-                     : asio::has_service<system_service>(ctx) ? "a plain asio::system_timer"
-                                                              : "an Asio I/O object (a socket?)";
+  return asio::has_service<steady_service>(ctx)   ? "a plain asio::steady_timer"
+         : asio::has_service<system_service>(ctx) ? "a plain asio::system_timer"
+                                                  : "an Asio I/O object (a socket?)";
+}
+
+void sim_core::check_real_io(const char* caller) {
+  // Said once per sim: the test has failed already, and every later
+  // run/poll (a fixture's teardown polls twice) would only repeat it.
+  if (real_io_reported_) return;
+  std::string what = real_io_kind();
+  if (what.empty()) return;
+  // Asio cannot tell whether its object has an operation pending, but
+  // faultline knows its own: when they explain the block, a real socket
+  // that was merely constructed is not the cause, and the stall report (or
+  // the bounded run's silence) is the right answer.
+  // A task is listed as pending while it awaits anything, the Asio object
+  // included, so only an operation of faultline's own counts.
+  const auto ops = pending();
+  if (std::any_of(ops.begin(), ops.end(), [](const pending_operation& op) { return op.kind != "task"; })) return;
+  real_io_reported_ = true;
   throw std::logic_error("faultline: " + std::string(caller) + ": " + what +
                          " was created on this sim; it waits in real time and can never complete on a sim. "
                          "Use faultline::steady_timer (same API), which waits in virtual time, or give "
@@ -569,10 +541,7 @@ void sim_core::drain() noexcept {
       op->destroy();
       any = true;
     }
-    while (!heap_.empty()) {
-      timer_wait* w = heap_.back();
-      heap_.pop_back();
-      w->heap_index = timer_wait::not_in_heap;
+    while (timer_wait* w = timers_.take_any()) {
       unlink_from_timer(w);
       w->destroy();
       any = true;

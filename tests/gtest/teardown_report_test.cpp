@@ -1,6 +1,7 @@
 // What sim_test reports about doubles and failpoints, once each: destroyed in the body, or checked at teardown.
 #include <faultline/gtest.hpp>
 
+#include <boost/asio/steady_timer.hpp>
 #include <gmock/gmock.h>
 #include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
@@ -98,6 +99,29 @@ FAULTLINE_TEST_F(Failpoints, ReachedOnesAreFine) {
   faultline::failpoints(sim()).arm("db.commit", "1*delay(5)");
   co_await faultline::failpoint("db.commit");
   EXPECT_EQ(sim().now(), faultline::at(5ms));
+}
+
+// A plain Asio timer stalls the body; the teardown's polls must not report it
+// twice more.
+TEST_F(BodyReports, APlainAsioTimerIsReportedOnceWithTheTeardown) {
+  // The body's failure is fatal in a real test, which skips the pending check
+  // at teardown; intercepted here, it is not, so the check is switched off.
+  checks().pending = false;
+  ::testing::TestPartResultArray failures;
+  {
+    ::testing::ScopedFakeTestPartResultReporter reporter(
+        ::testing::ScopedFakeTestPartResultReporter::INTERCEPT_ONLY_CURRENT_THREAD, &failures);
+    run_coroutine_body(
+        []() -> asio::awaitable<void> {
+          asio::steady_timer t(co_await asio::this_coro::executor, 10ms);
+          co_await t.async_wait(asio::use_awaitable);
+        },
+        __FILE__, __LINE__);
+    TearDown();
+  }
+  ASSERT_EQ(failures.size(), 1);
+  EXPECT_THAT(failures.GetTestPartResult(0).message(),
+              ::testing::HasSubstr("a plain asio::steady_timer was created on this sim"));
 }
 
 // Chaos runs cut scenarios short on purpose: doubles left with steps there

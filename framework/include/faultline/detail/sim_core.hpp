@@ -1,7 +1,8 @@
-// faultline - the non-template heart of a sim: ready queue, timer heap, clock, registry.
+// faultline - the non-template heart of a sim: ready queue, timer queue, clock, registry.
 #pragma once
 
 #include <faultline/detail/gmock_default.hpp>  // every faultline user gets it: see there
+#include <faultline/detail/timer_queue.hpp>
 #include <faultline/error.hpp>
 #include <faultline/fault.hpp>
 #include <faultline/sim_clock.hpp>
@@ -34,14 +35,6 @@ namespace faultline::detail {
 
 class sim_core;
 class task_state_base;
-
-/// The deadline of a parked wait (`time_point::max()`): it never fires, and
-/// auto-advance never jumps to it.
-inline constexpr std::int64_t parked_deadline = std::numeric_limits<std::int64_t>::max();
-/// The last instant the virtual clock can reach, one nanosecond before
-/// `parked_deadline`. Finite deadlines and driving bounds saturate here, so no
-/// arithmetic on a finite deadline ever turns it into a parked one.
-inline constexpr std::int64_t last_instant = parked_deadline - 1;
 
 /// `now + d` for `d` in nanoseconds, saturated to `[now, last_instant]`: a
 /// non-positive `d` is `now`, one past the end of time is `last_instant`.
@@ -80,42 +73,6 @@ std::int64_t saturating_ns(std::chrono::duration<Rep, Period> d) noexcept {
 /// handlers runs, so "inside a sim" means exactly "called from sim code".
 inline thread_local sim_core* tls_current_core = nullptr;
 
-/// A unit of work in the ready queue. Type-erased by one function pointer
-/// whose flag says "invoke" or "only destroy", so that a sim torn down with
-/// work still queued frees it without running user code.
-struct ready_op {
-  using func_type = void (*)(ready_op*, bool invoke);
-  explicit ready_op(func_type f) noexcept : func_(f) {}
-  ready_op(const ready_op&) = delete;
-  ready_op& operator=(const ready_op&) = delete;
-
-  void invoke() { func_(this, true); }
-  void destroy() noexcept { func_(this, false); }
-
-  ready_op* next_ = nullptr;
-  func_type func_;
-};
-
-struct sim_timer_state;
-
-/// A pending wait on a virtual timer: an entry in the sim's timer heap that
-/// becomes a ready op when it fires or is cancelled.
-struct timer_wait : ready_op {
-  static constexpr std::size_t not_in_heap = std::numeric_limits<std::size_t>::max();
-  using ready_op::ready_op;
-
-  std::int64_t deadline = 0;
-  std::uint64_t seq = 0;  // tie-break: same deadline fires in scheduling order
-  std::size_t heap_index = not_in_heap;
-  std::int64_t since = 0;
-  std::uint64_t order = 0;  // trace index when it started, for pending()
-  std::uint32_t timer_id = 0;
-  sim_timer_state* timer = nullptr;  // owning timer while in the heap
-  timer_wait* prev_in_timer = nullptr;
-  timer_wait* next_in_timer = nullptr;
-  boost::system::error_code ec;
-};
-
 /// Anything that lives on a sim and must hear when the sim goes away
 /// (timers, task records, later the doubles). Linked into the core's
 /// registry, in creation order, which is also the order `pending()` reports.
@@ -148,13 +105,13 @@ class sim_object {
   sim_object* next_ = nullptr;
 };
 
-/// Per-timer state on a sim: its expiry and the waits it has in the heap.
+/// Per-timer state on a sim: its expiry and the waits it has in the queue.
 struct sim_timer_state final : sim_object {
   std::int64_t expiry = 0;
   std::uint32_t id = 0;
   timer_wait* waits = nullptr;  // intrusive list of this timer's pending waits
 
-  // Its waits are listed from the heap, with their deadlines.
+  // Its waits are listed from the queue, with their deadlines.
   void on_sim_shutdown() noexcept override { waits = nullptr; }
 };
 
@@ -218,24 +175,24 @@ class sim_core {
   // -- timers ------------------------------------------------------------------
   void register_timer(sim_timer_state& t);
   void unregister_timer(sim_timer_state& t) noexcept;
-  // Deadlines already passed are due now: a wait is put in the heap at
+  // Deadlines already passed are due now: a wait is queued at
   // (max(deadline, now), next sequence number), exactly as if it had been
   // started with expires_after(0), so it fires after every wait already due
   // and the clock never moves back to it. `parked_deadline` stays parked.
 
-  /// Puts `w` in the heap as a wait on `t` until `t.expiry`.
+  /// Queues `w` as a wait on `t` until `t.expiry`.
   void start_wait(sim_timer_state& t, timer_wait* w);
   /// Ends `w` early with `operation_aborted`; false if it already fired.
   bool cancel_wait(timer_wait* w);
   /// Ends every pending wait of `t` early; returns how many.
   std::size_t cancel_all(sim_timer_state& t);
-  /// Puts `w` in the heap as an anonymous sleep until `deadline`: a timer of
+  /// Queues `w` as an anonymous sleep until `deadline`: a timer of
   /// its own number in the trace and in `pending()`, without a timer object.
   void start_sleep(timer_wait* w, std::int64_t deadline);
-  /// Puts `w`, which belongs to no timer (a double's latency, say), in the
-  /// heap until `deadline`. Its owner describes it in `pending()`.
+  /// Queues `w`, which belongs to no timer (a double's latency, say),
+  /// until `deadline`. Its owner describes it in `pending()`.
   void schedule(timer_wait* w, std::int64_t deadline);
-  /// Ends `w` now with `ec` (taking it out of the heap if it is there) by
+  /// Ends `w` now with `ec` (taking it out of the queue if it is there) by
   /// queueing it; its owner guarantees it is not queued already.
   void complete_now(timer_wait* w, boost::system::error_code ec);
 
@@ -278,9 +235,11 @@ class sim_core {
     watch_at_ = w ? at : parked_deadline;
   }
 
-  /// Throws when a plain Asio I/O object (asio::steady_timer, a socket) was
-  /// created on this sim: it would wait in real time, or forever.
-  void check_real_io(const char* caller) const;
+  /// Throws, once per sim, when a plain Asio I/O object (asio::steady_timer,
+  /// a socket) was created on this sim and nothing of faultline's own is
+  /// pending to explain why the sim is blocked: the Asio object would wait in
+  /// real time, or forever.
+  void check_real_io(const char* caller);
 
  private:
   void push_ready(ready_op* op) noexcept {
@@ -314,29 +273,16 @@ class sim_core {
   void run_one(ready_op* op);
   bool blocked() const noexcept;
   [[noreturn]] void throw_stall();
+  /// "a plain asio::steady_timer", ... when one was created on this sim; empty if none.
+  std::string real_io_kind() const;
   [[noreturn]] void throw_livelock();
   [[noreturn]] void throw_horizon(std::int64_t next);
-
-  // The heap is ordered by (deadline, seq): same-instant timers fire in the
-  // order they were scheduled.
-  static bool earlier(const timer_wait* a, const timer_wait* b) noexcept {
-    return a->deadline != b->deadline ? a->deadline < b->deadline : a->seq < b->seq;
-  }
-  void heap_push(timer_wait* w);
-  void heap_erase(timer_wait* w) noexcept;
-  void heap_up(std::size_t i) noexcept;
-  void heap_down(std::size_t i) noexcept;
-  void heap_set(std::size_t i, timer_wait* w) noexcept {
-    heap_[i] = w;
-    w->heap_index = i;
-  }
 
   sim_context& ctx_;
   std::int64_t now_ = 0;
   ready_op* head_ = nullptr;
   ready_op* tail_ = nullptr;
-  std::vector<timer_wait*> heap_;
-  std::uint64_t seq_ = 0;
+  timer_queue timers_;
   std::uint32_t timer_ids_ = 0;
   std::atomic<long> work_{0};
   std::uint64_t steps_at_instant_ = 0;
@@ -350,6 +296,7 @@ class sim_core {
   sim_object* objects_head_ = nullptr;
   sim_object* objects_tail_ = nullptr;
   bool shutting_down_ = false;
+  bool real_io_reported_ = false;
   std::thread::id owner_;
   faultline::trace trace_;
   std::vector<std::shared_ptr<task_state_base>> failed_tasks_;
