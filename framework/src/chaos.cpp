@@ -45,14 +45,139 @@ void check(const std::string& point, const fault_rates& r) {
   if (l.kind == latency_dist::shape::uniform && l.b < l.a)
     throw std::invalid_argument("faultline: chaos_plan: " + point + ": uniform latency from " + to_string(l.a) +
                                 " to " + to_string(l.b) + " has its bounds reversed; give the low end first");
+  if (const auto& o = r.outage()) {
+    check_rate(point, "outage enter", o->enter());
+    if (o->kind() == fault_kind::error && !detail::error_name_round_trips(o->error_code()) &&
+        o->error_code() != make_error_code(error::injected_fault))
+      throw std::invalid_argument("faultline: chaos_plan: " + point + ": the outage error code " +
+                                  detail::error_name(o->error_code()) +
+                                  " cannot be written in a fault schedule; use a code of the system, generic, asio "
+                                  "or faultline categories");
+  }
 }
 
 bool injects_nothing(const fault_rates& r) noexcept {
   return r.error_rate() == 0.0 && r.hang_rate() == 0.0 && r.cancel_rate() == 0.0 &&
-         (r.latency().kind == latency_dist::shape::none || r.latency().probability == 0.0);
+         (r.latency().kind == latency_dist::shape::none || r.latency().probability == 0.0) &&
+         (!r.outage() || r.outage()->enter() == 0.0);
+}
+
+time_window checked_window(const char* caller, sim_clock::time_point t0, sim_clock::time_point t1) {
+  if (!(t0 < t1))
+    throw std::invalid_argument(std::string("faultline: ") + caller + ": the window [" + to_string(t0) + ", " +
+                                to_string(t1) + ") is empty: it ends at or before its start; give t0 < t1 " +
+                                "(the start is inclusive, the end exclusive)");
+  return {t0, t1};
+}
+
+// The kinds swarm mode switches on and off, as bits of chaos_engine::swarm_kinds_.
+enum swarm_kind : unsigned { sw_error, sw_hang, sw_cancel, sw_latency, sw_outage, sw_count };
+constexpr const char* swarm_kind_names[sw_count] = {"error", "hang", "cancel", "latency", "outage"};
+
+unsigned kinds_of(const fault_rates& r) noexcept {
+  unsigned m = 0;
+  if (r.error_rate() > 0) m |= 1u << sw_error;
+  if (r.hang_rate() > 0) m |= 1u << sw_hang;
+  if (r.cancel_rate() > 0) m |= 1u << sw_cancel;
+  if (r.latency().kind != latency_dist::shape::none && r.latency().probability > 0) m |= 1u << sw_latency;
+  if (r.outage() && r.outage()->enter() > 0) m |= 1u << sw_outage;
+  return m;
+}
+
+unsigned kinds_of(const chaos_plan& plan) noexcept {
+  unsigned m = kinds_of(plan.defaults());
+  for (const auto& [name, r] : plan.points()) m |= kinds_of(r);
+  return m;
+}
+
+// Salts that make the draws for one (seed, point, call) independent of each other.
+constexpr std::uint64_t salt_latency = 0x6c6174656e6379ull;  // "latency"
+constexpr std::uint64_t salt_outage = 0x6f75746167650000ull;  // "outage"
+constexpr std::uint64_t salt_swarm = 0x737761726d000000ull;   // "swarm"
+
+// A uniform integer in [lo, hi] from `h`.
+std::int64_t uniform_in(std::uint64_t h, std::int64_t lo, std::int64_t hi) noexcept {
+  const auto span = static_cast<std::uint64_t>(hi - lo);
+  if (span == 0) return lo;
+  const std::uint64_t k = span == ~std::uint64_t{0} ? h : h % (span + 1);
+  return lo + static_cast<std::int64_t>(k);
 }
 
 }  // namespace
+
+// -- outages and windows ----------------------------------------------------------
+
+outage_model outage_model::calls(double enter, std::int64_t min, std::int64_t max) {
+  if (min < 1)
+    throw std::invalid_argument("faultline: outage_model::calls: the shortest outage is " + std::to_string(min) +
+                                " calls; an outage lasts at least 1 call");
+  if (max < min)
+    throw std::invalid_argument("faultline: outage_model::calls: the longest outage (" + std::to_string(max) +
+                                " calls) is shorter than the shortest (" + std::to_string(min) +
+                                "); give the shorter length first");
+  check_rate("outage_model::calls", "enter", enter);
+  outage_model m;
+  m.enter_ = enter;
+  m.min_calls_ = min;
+  m.max_calls_ = max;
+  return m;
+}
+
+outage_model outage_model::lasting(double enter, sim_clock::duration min, sim_clock::duration max) {
+  if (min.count() <= 0)
+    throw std::invalid_argument("faultline: outage_model::lasting: the shortest outage is " + to_string(min) +
+                                "; an outage lasts a positive virtual time (1ns at least)");
+  if (max < min)
+    throw std::invalid_argument("faultline: outage_model::lasting: the longest outage (" + to_string(max) +
+                                ") is shorter than the shortest (" + to_string(min) +
+                                "); give the shorter length first");
+  check_rate("outage_model::lasting", "enter", enter);
+  outage_model m;
+  m.enter_ = enter;
+  m.timed_ = true;
+  m.min_time_ = min;
+  m.max_time_ = max;
+  return m;
+}
+
+outage_model& outage_model::fails_with(boost::system::error_code code) {
+  if (!code)
+    throw std::invalid_argument("faultline: outage_model::fails_with: " + detail::error_name(code) +
+                                " is a success code, so calls in an outage would not fail; give an error code");
+  kind_ = fault_kind::error;
+  code_ = code;
+  return *this;
+}
+
+outage_model& outage_model::hangs() {
+  kind_ = fault_kind::hang;
+  return *this;
+}
+
+outage_model& outage_model::cancels() {
+  kind_ = fault_kind::cancel;
+  return *this;
+}
+
+outage_model& outage_model::slows_by(sim_clock::duration d) {
+  // Whole microseconds, as chaos latencies are: the schedule prints them exactly.
+  if (std::chrono::duration_cast<std::chrono::microseconds>(d).count() <= 0)
+    throw std::invalid_argument("faultline: outage_model::slows_by: the added latency " + to_string(d) +
+                                " is below 1us; give at least 1us");
+  kind_ = fault_kind::latency;
+  latency_ = std::chrono::duration_cast<std::chrono::microseconds>(d);
+  return *this;
+}
+
+outage_model& outage_model::during(sim_clock::time_point t0, sim_clock::time_point t1) {
+  window_ = checked_window("outage_model::during", t0, t1);
+  return *this;
+}
+
+fault_rates& fault_rates::during(sim_clock::time_point t0, sim_clock::time_point t1) {
+  window_ = checked_window("fault_rates::during", t0, t1);
+  return *this;
+}
 
 // -- plan -----------------------------------------------------------------------
 
@@ -82,7 +207,47 @@ chaos_engine::~chaos_engine() = default;
 void chaos_engine::use(chaos_plan plan) {
   plan_ = std::move(plan);
   mode_ = mode::seeded;
+  outages_.clear();
+  swarm_kinds_ = ~0u;
+  if (plan_.swarming()) {
+    const unsigned possible = kinds_of(plan_);
+    const std::uint64_t h = detail::splitmix64(core_->seed() ^ salt_swarm);
+    swarm_kinds_ = static_cast<unsigned>(h) & possible;
+    // An empty subset would waste the seed: keep one kind, drawn too.
+    if (swarm_kinds_ == 0 && possible != 0) {
+      unsigned n = 0;
+      for (unsigned k = 0; k < sw_count; ++k) n += (possible >> k) & 1u;
+      auto pick = static_cast<unsigned>((h >> 32) % n);
+      for (unsigned k = 0; k < sw_count; ++k)
+        if (((possible >> k) & 1u) && pick-- == 0) swarm_kinds_ = 1u << k;
+    }
+  }
   core_->set_chaos_active(true);
+}
+
+bool chaos_engine::swarm_point_on(std::string_view point) const noexcept {
+  return (detail::splitmix64(core_->seed() ^ salt_swarm ^ detail::splitmix64(detail::fnv1a(point))) & 1u) != 0;
+}
+
+std::string chaos_engine::swarm_subset() const {
+  if (mode_ != mode::seeded || !plan_.swarming()) return {};
+  const unsigned possible = kinds_of(plan_);
+  std::string on, off;
+  auto add = [](std::string& to, std::string_view what) {
+    if (!to.empty()) to += ", ";
+    to += what;
+  };
+  for (unsigned k = 0; k < sw_count; ++k)
+    if ((possible >> k) & 1u) add((swarm_kinds_ >> k) & 1u ? on : off, swarm_kind_names[k]);
+  std::string s = "kinds on: " + (on.empty() ? std::string("none") : on) + (off.empty() ? "" : "; off: " + off);
+  std::map<std::string_view, bool> points;  // name order, so the report is stable
+  for (const auto& [name, r] : plan_.points()) points.emplace(name, swarm_point_on(name));
+  for (const auto& [name, c] : coverage_) points.emplace(name, swarm_point_on(name));
+  on.clear();
+  off.clear();
+  for (const auto& [name, enabled] : points) add(enabled ? on : off, name);
+  s += " | points on: " + (on.empty() ? std::string("none") : on) + (off.empty() ? "" : "; off: " + off);
+  return s;
 }
 
 void chaos_engine::replay(fault_schedule schedule) {
@@ -111,28 +276,38 @@ std::optional<fault> chaos_engine::decide(std::string_view point, std::uint64_t 
   if (mode_ != mode::seeded) return std::nullopt;
   const fault_rates& r = plan_.rates(point);
   if (injects_nothing(r)) return std::nullopt;
+  if (!r.window().contains(sim_clock::time_point(sim_clock::duration(core_->now())))) return std::nullopt;
+  const bool swarm = plan_.swarming();
+  if (swarm && !swarm_point_on(point)) return std::nullopt;
+  auto on = [&](swarm_kind k) { return ((swarm_kinds_ >> k) & 1u) != 0; };
   std::uint64_t h = detail::splitmix64(core_->seed() ^ detail::splitmix64(detail::fnv1a(point)));
   h = detail::splitmix64(h ^ call);
+  if (r.outage() && on(sw_outage))
+    if (auto f = outage_fault(point, call, *r.outage(), h)) return f;
   const double u = detail::unit_interval(h);
+  // Swarm mode switches a kind off by zeroing its rate; the others keep theirs.
+  const double error_rate = on(sw_error) ? r.error_rate() : 0.0;
+  const double hang_rate = on(sw_hang) ? r.hang_rate() : 0.0;
+  const double cancel_rate = on(sw_cancel) ? r.cancel_rate() : 0.0;
   fault f;
   f.point = std::string(point);
   f.call = call;
-  if (u < r.error_rate()) {
+  if (u < error_rate) {
     f.kind = fault_kind::error;
     f.error_code = r.error_code();
     return f;
   }
-  if (u < r.error_rate() + r.hang_rate()) {
+  if (u < error_rate + hang_rate) {
     f.kind = fault_kind::hang;
     return f;
   }
-  if (u < r.error_rate() + r.hang_rate() + r.cancel_rate()) {
+  if (u < error_rate + hang_rate + cancel_rate) {
     f.kind = fault_kind::cancel;
     return f;
   }
   const latency_dist& l = r.latency();
-  if (l.kind == latency_dist::shape::none) return std::nullopt;
-  h = detail::splitmix64(h ^ 0x6c6174656e6379ull);  // "latency": a second, independent draw
+  if (l.kind == latency_dist::shape::none || !on(sw_latency)) return std::nullopt;
+  h = detail::splitmix64(h ^ salt_latency);  // a second, independent draw
   if (!(detail::unit_interval(h) < l.probability)) return std::nullopt;
   const double w = detail::unit_interval(detail::splitmix64(h));
   double ns = 0;
@@ -152,6 +327,35 @@ std::optional<fault> chaos_engine::decide(std::string_view point, std::uint64_t 
   if (us <= 0) return std::nullopt;
   f.kind = fault_kind::latency;
   f.latency = std::chrono::microseconds(us);
+  return f;
+}
+
+std::optional<fault> chaos_engine::outage_fault(std::string_view point, std::uint64_t call, const outage_model& o,
+                                                std::uint64_t h) {
+  const std::int64_t now = core_->now();
+  auto it = outages_.find(point);
+  if (it == outages_.end()) it = outages_.emplace(std::string(point), outage_state{}).first;
+  outage_state& st = it->second;
+  if (!st.active || (o.timed() ? now >= st.until_time : call >= st.until_call)) {
+    st.active = false;
+    if (!o.window().contains(sim_clock::time_point(sim_clock::duration(now)))) return std::nullopt;
+    std::uint64_t g = detail::splitmix64(h ^ salt_outage);
+    if (!(detail::unit_interval(g) < o.enter())) return std::nullopt;
+    g = detail::splitmix64(g);
+    st.active = true;
+    if (o.timed()) {
+      const std::int64_t len = uniform_in(g, o.min_time().count(), o.max_time().count());
+      st.until_time = detail::saturating_deadline(now, len);
+    } else {
+      st.until_call = call + static_cast<std::uint64_t>(uniform_in(g, o.min_calls(), o.max_calls()));
+    }
+  }
+  fault f;
+  f.point = std::string(point);
+  f.call = call;
+  f.kind = o.kind();
+  if (f.kind == fault_kind::error) f.error_code = o.error_code();
+  if (f.kind == fault_kind::latency) f.latency = o.latency();
   return f;
 }
 

@@ -308,6 +308,7 @@ void sim_core::check_owner_thread(const char* caller) const {
 }
 
 void sim_core::enter(const char* caller) {
+  if (stop_) std::rethrow_exception(stop_);  // a broken invariant ended this sim's run for good
   if (tls_current_core == this)
     throw std::logic_error(std::string("faultline: ") + caller +
                            " called from inside one of this sim's own handlers; a sim cannot run itself: "
@@ -330,8 +331,23 @@ void sim_core::set_now(std::int64_t t) {
     throw std::logic_error("faultline: internal error: the virtual clock would move to " + at(t) +
                            ", the parked instant; please report this");
   if (t != now_) {
+    if (t >= watch_at_) [[unlikely]]
+      run_watch(t);
     now_ = t;
     steps_at_instant_ = 0;
+  }
+}
+
+void sim_core::run_watch(std::int64_t t) {
+  // Each watched instant is visited on the way to `t`, so a periodic check
+  // sees the state every earlier handler left, at its own instant.
+  while (watch_ && watch_at_ <= t) {
+    const std::int64_t at = watch_at_;
+    watch_at_ = parked_deadline;
+    now_ = at;
+    steps_at_instant_ = 0;
+    watch_->clock_due(at);
+    if (stop_) std::rethrow_exception(stop_);
   }
 }
 
@@ -341,6 +357,8 @@ void sim_core::run_one(ready_op* op) {
     throw_livelock();
   }
   op->invoke();
+  if (stop_) [[unlikely]]
+    std::rethrow_exception(stop_);
 }
 
 std::size_t sim_core::run(const bool* stop) {

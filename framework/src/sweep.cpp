@@ -1,6 +1,8 @@
 // faultline - chaos sweeps: seeded runs, schedule replay, delta-debugging minimisation, single-fault sweeps.
 #include <faultline/sweep.hpp>
 
+#include <faultline/invariant.hpp>
+
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
@@ -67,6 +69,13 @@ chaos_run run_once(const sweep_options& options, std::uint64_t seed, arm_with ho
     r.failure = "an exception that is not a std::exception";
   }
   if (r.failed && r.failure.empty()) r.failure = "(an exception with an empty what())";
+  // Broken even if the scenario caught the violation and went on.
+  if (auto v = broken_invariant(sim)) {
+    r.invariant = v->name();
+    if (!r.failed) r.failure = v->what();
+    r.failed = true;
+  }
+  r.swarm = engine.swarm_subset();
   r.schedule = engine.injected();
   r.coverage = engine.coverage();
   r.trace_hash = sim.trace().hash();
@@ -327,7 +336,7 @@ std::vector<std::string> gaps(const chaos_plan& plan, const std::map<std::string
 class minimiser {
  public:
   minimiser(const sweep_options& o, const chaos_run& failing, const chaos_scenario& s)
-      : options_(o), seed_(failing.seed), scenario_(s) {}
+      : options_(o), seed_(failing.seed), invariant_(failing.invariant), scenario_(s) {}
 
   minimised_failure run(std::vector<fault> faults, std::string failure) {
     result_.failure = std::move(failure);
@@ -356,11 +365,12 @@ class minimiser {
     ++result_.runs;
     const fault_schedule s(faults);
     chaos_run r = run_schedule(options_, s, seed_, scenario_);
-    if (r.failed) {
+    const bool same = r.failed && (invariant_.empty() || r.invariant == invariant_);
+    if (same) {
       result_.failure = std::move(r.failure);
       last_injected_ = std::move(r.schedule);
     }
-    return r.failed;
+    return same;
   }
 
   // Every accepted step was the last failing run, so its injection log holds
@@ -451,6 +461,7 @@ class minimiser {
 
   const sweep_options& options_;
   std::uint64_t seed_;
+  std::string invariant_;
   const chaos_scenario& scenario_;
   minimised_failure result_;
   fault_schedule last_injected_;
@@ -512,6 +523,7 @@ std::string describe(const sweep_result& r) {
     const auto& f = *r.failure;
     s += "; seed " + std::to_string(f.seed) + " failed at " + to_string(f.ended) + ": " + f.failure + "\n";
     s += "  schedule (" + faults_text(f.schedule.size()) + "): " + f.schedule.to_string() + "\n";
+    if (!f.swarm.empty()) s += "  swarm subset: " + f.swarm + "\n";
     if (r.minimal) {
       const auto& m = *r.minimal;
       if (!m.reproduced) {

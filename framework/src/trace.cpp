@@ -55,6 +55,7 @@ const char* to_string(event_kind k) noexcept {
     case event_kind::failpoint: return "failpoint hit:";
     case event_kind::io: return "io:";
     case event_kind::net: return "net:";
+    case event_kind::invariant: return "invariant broken:";
   }
   return "event";
 }

@@ -45,6 +45,92 @@ struct latency_dist {
   static latency_dist spikes(double p, sim_clock::duration d) { return fixed(d, p); }
 };
 
+/// A virtual-time window `[from, to)`: an instant `t` is in it when
+/// `from <= t < to` (the start inclusive, the end exclusive).
+struct time_window {
+  sim_clock::time_point from{};
+  sim_clock::time_point to = sim_clock::time_point::max();
+
+  bool contains(sim_clock::time_point t) const noexcept { return from <= t && t < to; }
+};
+
+/// Correlated faults at one point: a two-state good/bad (Gilbert-Elliott)
+/// model. In the good state each call starts an outage with probability
+/// `enter`; the outage lasts a length drawn uniformly from `[min, max]`
+/// calls, or from `[min, max]` of virtual time (`lasting`), and every call it
+/// covers (the one that started it included) fails the same way: an error
+/// with one code, a hang, a cancellation, or added latency. A timed outage
+/// that starts at `t` covers the calls made at `t <= now < t + length`.
+///
+/// Each injected fault is one entry of the run's `fault_schedule` (one per
+/// failing call), so replay and minimisation treat outages like any fault;
+/// the decisions are drawn from (seed, point, call index) like the rest.
+///
+/// The defaults (`outage_model()`): `enter` 0.05, lengths 1..32 calls
+/// (uniform), each call failing with `injected_fault`. An outage of at least
+/// 10 calls then starts at a given call with chance 0.05 x 23/32 = 0.036, so
+/// a bug that needs 10 consecutive failures of a call that is retried once
+/// per seed is missed by 200 seeds with chance 0.964^200 < 0.001.
+///
+/// **Example**:
+/// ```
+/// auto plan = faultline::chaos_plan()
+///     .point("fetch", faultline::fault_rates().error(0.05).outage(faultline::outage_model()))
+///     .point("db", faultline::fault_rates().outage(
+///         faultline::outage_model::lasting(0.01, 1s, 30s).fails_with(asio::error::connection_refused)));
+/// ```
+class outage_model {
+ public:
+  /// The library defaults above.
+  outage_model() = default;
+  /// Outages entered with chance `enter` per call, `min..max` calls long.
+  /// Throws `std::invalid_argument` for a length below 1 or `max < min`.
+  static outage_model calls(double enter, std::int64_t min, std::int64_t max);
+  /// Outages entered with chance `enter` per call, lasting `min..max` of
+  /// virtual time. Throws `std::invalid_argument` for a length not above 0
+  /// or `max < min`.
+  static outage_model lasting(double enter, sim_clock::duration min, sim_clock::duration max);
+
+  /// Calls in an outage fail with `code` (the default: `injected_fault`).
+  outage_model& fails_with(boost::system::error_code code);
+  /// Calls in an outage hang until cancelled.
+  outage_model& hangs();
+  /// Calls in an outage complete as cancelled.
+  outage_model& cancels();
+  /// Calls in an outage take `d` longer (a brownout). Throws
+  /// `std::invalid_argument` for `d <= 0`.
+  outage_model& slows_by(sim_clock::duration d);
+  /// Outages start only at calls made in `[t0, t1)` (start inclusive, end
+  /// exclusive); one that started lasts its length, past `t1` too. To keep
+  /// every fault of a point inside a window, use `fault_rates::during`.
+  /// Throws `std::invalid_argument` unless `t0 < t1`.
+  outage_model& during(sim_clock::time_point t0, sim_clock::time_point t1);
+
+  double enter() const noexcept { return enter_; }
+  bool timed() const noexcept { return timed_; }
+  std::int64_t min_calls() const noexcept { return min_calls_; }
+  std::int64_t max_calls() const noexcept { return max_calls_; }
+  sim_clock::duration min_time() const noexcept { return min_time_; }
+  sim_clock::duration max_time() const noexcept { return max_time_; }
+  /// What a call in an outage gets: `error`, `hang`, `cancel` or `latency`.
+  fault_kind kind() const noexcept { return kind_; }
+  const boost::system::error_code& error_code() const noexcept { return code_; }
+  sim_clock::duration latency() const noexcept { return latency_; }
+  const time_window& window() const noexcept { return window_; }
+
+ private:
+  double enter_ = 0.05;
+  bool timed_ = false;
+  std::int64_t min_calls_ = 1;
+  std::int64_t max_calls_ = 32;
+  sim_clock::duration min_time_{};
+  sim_clock::duration max_time_{};
+  fault_kind kind_ = fault_kind::error;
+  boost::system::error_code code_ = make_error_code(faultline::error::injected_fault);
+  sim_clock::duration latency_{};
+  time_window window_;
+};
+
 /// Fault rates of one injection point: each call fails with an error code
 /// with probability `error`, hangs with `hang`, completes cancelled with
 /// `cancel` (summing to at most 1); otherwise it may get extra latency.
@@ -70,12 +156,24 @@ class fault_rates {
     latency_ = d;
     return *this;
   }
+  /// Adds correlated outages (see `outage_model`) on top of the rates above,
+  /// which apply between outages.
+  fault_rates& outage(outage_model m) {
+    outage_ = m;
+    return *this;
+  }
+  /// Restricts every fault of the point (outages too) to calls made in
+  /// `[t0, t1)`: start inclusive, end exclusive. Throws
+  /// `std::invalid_argument` unless `t0 < t1`.
+  fault_rates& during(sim_clock::time_point t0, sim_clock::time_point t1);
 
   double error_rate() const noexcept { return error_; }
   double hang_rate() const noexcept { return hang_; }
   double cancel_rate() const noexcept { return cancel_; }
   const latency_dist& latency() const noexcept { return latency_; }
   const boost::system::error_code& error_code() const noexcept { return code_; }
+  const std::optional<outage_model>& outage() const noexcept { return outage_; }
+  const time_window& window() const noexcept { return window_; }
 
  private:
   double error_ = 0.0;
@@ -83,6 +181,8 @@ class fault_rates {
   double cancel_ = 0.0;
   latency_dist latency_;
   boost::system::error_code code_ = make_error_code(faultline::error::injected_fault);
+  std::optional<outage_model> outage_;
+  time_window window_;
 };
 
 /// Which faults a chaos run injects where: rates per named injection point
@@ -109,6 +209,20 @@ class chaos_plan {
   /// Sets the rates of every point not named by `point`.
   chaos_plan& otherwise(fault_rates rates);
 
+  /// Swarm mode (Groce et al., "Swarm Testing", ISSTA 2012): each seed
+  /// enables a subset of the plan's fault kinds (error, hang, cancel,
+  /// latency, outage; each with chance 1/2, at least one) and of the points
+  /// (each with chance 1/2), drawn from the seed, and injects nothing else.
+  /// Rates that mask a bug under uniform chaos (every call has some chance to
+  /// hang, so a path needing many errors in a row is never reached) are
+  /// switched off in some seeds. `chaos_engine::swarm_subset()` and a failing
+  /// sweep's report name the subset; a schedule replays without it.
+  chaos_plan& swarm(bool on = true) {
+    swarm_ = on;
+    return *this;
+  }
+  bool swarming() const noexcept { return swarm_; }
+
   const fault_rates& rates(std::string_view point) const;
   const std::map<std::string, fault_rates, std::less<>>& points() const noexcept { return points_; }
   const fault_rates& defaults() const noexcept { return defaults_; }
@@ -116,6 +230,7 @@ class chaos_plan {
  private:
   fault_rates defaults_;
   std::map<std::string, fault_rates, std::less<>> points_;
+  bool swarm_ = false;
 };
 
 /// One injected fault: at the `call`-th (0-based) call of `point`, do `kind`.
@@ -261,9 +376,22 @@ class chaos_engine {
   /// (nothing when empty). Records the fault in the log and the trace.
   std::optional<fault> draw(std::string_view point, std::uint32_t trace_subject);
 
+  /// Under a swarm plan (`chaos_plan::swarm`), the subset this seed enabled,
+  /// over the plan's fault kinds and the points it names or saw called, in
+  /// name order: `kinds on: error, outage; off: hang | points on: fetch; off: db`.
+  /// Empty when the plan does not swarm or the engine is not seeded.
+  std::string swarm_subset() const;
+
  private:
   enum class mode : std::uint8_t { off, seeded, scripted };
+  struct outage_state {
+    bool active = false;
+    std::uint64_t until_call = 0;  // calls-long outage: the first call after it
+    std::int64_t until_time = 0;   // timed outage: the first instant after it (ns)
+  };
   std::optional<fault> decide(std::string_view point, std::uint64_t call);
+  std::optional<fault> outage_fault(std::string_view point, std::uint64_t call, const outage_model& o, std::uint64_t h);
+  bool swarm_point_on(std::string_view point) const noexcept;
 
   detail::sim_core* core_;
   mode mode_ = mode::off;
@@ -273,6 +401,8 @@ class chaos_engine {
   std::map<std::pair<std::string_view, std::uint64_t>, const fault*> index_;  // into schedule_
   fault_schedule log_;
   std::map<std::string, point_coverage, std::less<>> coverage_;
+  std::map<std::string, outage_state, std::less<>> outages_;
+  unsigned swarm_kinds_ = ~0u;  // bit i: swarm kind i is on this seed (chaos.cpp)
 };
 
 /// The chaos engine of `sim`.

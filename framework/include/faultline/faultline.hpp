@@ -6,6 +6,7 @@
 #include <faultline/fault.hpp>
 #include <faultline/failpoint.hpp>
 #include <faultline/fake.hpp>
+#include <faultline/invariant.hpp>
 #include <faultline/faulty_stream.hpp>
 #include <faultline/memory_stream.hpp>
 #include <faultline/failpoint_spec.hpp>

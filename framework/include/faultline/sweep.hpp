@@ -28,6 +28,8 @@ struct chaos_run {
   std::uint64_t seed = 0;
   bool failed = false;
   std::string failure;         ///< what the scenario threw
+  std::string invariant;       ///< the invariant that stopped the run (invariant.hpp), if one did
+  std::string swarm;           ///< a swarm plan's subset for this seed (`chaos_engine::swarm_subset`)
   fault_schedule schedule;     ///< faults injected, in order: replaying it repeats the run
   std::map<std::string, point_coverage, std::less<>> coverage;
   std::uint64_t trace_hash = 0;
@@ -111,7 +113,9 @@ chaos_run run_schedule(const sweep_options& options, const fault_schedule& sched
 /// Shrinks a failing run's schedule while the scenario still fails: delta
 /// debugging over its faults (drop halves, quarters, ... single faults),
 /// then halving each latency, then moving each fault to the earliest call
-/// that still fails. At most `options.minimise_budget` reruns.
+/// that still fails. At most `options.minimise_budget` reruns. When an
+/// invariant stopped the failing run, "fails" means "breaks that same
+/// invariant": the minimal schedule never trades it for another failure.
 minimised_failure minimise(const sweep_options& options, const chaos_run& failing, const chaos_scenario& scenario);
 
 /// Runs this shard's seeds in order until one fails, then minimises it.

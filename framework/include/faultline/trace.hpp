@@ -35,6 +35,7 @@ enum class event_kind : std::uint8_t {
   failpoint,        ///< a failpoint was hit; detail says what it did
   io,               ///< a stream double read or wrote; detail says what
   net,              ///< the simulated network: subject is a host or connection, detail says what
+  invariant,        ///< an invariant broke and the run stopped here (invariant.hpp); detail names it
 };
 
 /// "spawned", "timer wait", ...: the word the timeline prints for a kind.

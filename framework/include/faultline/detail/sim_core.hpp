@@ -15,6 +15,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -114,6 +115,17 @@ struct sim_timer_state final : sim_object {
   void on_sim_shutdown() noexcept override { waits = nullptr; }
 };
 
+/// Told when the clock is about to pass an instant it asked for
+/// (`sim_core::watch_clock`): periodic invariant checks (invariant.cpp).
+class clock_watch {
+ public:
+  /// The clock is at `at`; nothing due at `at` has run yet.
+  virtual void clock_due(std::int64_t at) = 0;
+
+ protected:
+  ~clock_watch() = default;
+};
+
 class sim_core {
  public:
   sim_core(sim_context& ctx, const sim_options& options);
@@ -209,6 +221,20 @@ class sim_core {
   bool shutting_down() const noexcept { return shutting_down_; }
   void begin_shutdown() noexcept { shutting_down_ = true; }
 
+  // -- stopping (invariant.hpp) ----------------------------------------------------
+  /// Ends the run at this instant: the handler running finishes, then the
+  /// run rethrows `e`, and so does every later run. The first stop wins.
+  void stop(std::exception_ptr e) noexcept {
+    if (!stop_) stop_ = std::move(e);
+  }
+  const std::exception_ptr& stopped() const noexcept { return stop_; }
+  /// Before the clock moves to or past `at`, sets it to `at` and calls
+  /// `w->clock_due(at)` (null `w`: no watch). One watch per sim.
+  void watch_clock(clock_watch* w, std::int64_t at) noexcept {
+    watch_ = w;
+    watch_at_ = w ? at : parked_deadline;
+  }
+
   /// Throws, once per sim, when a plain Asio I/O object (asio::steady_timer,
   /// a socket) was created on this sim and nothing of faultline's own is
   /// pending to explain why the sim is blocked: the Asio object would wait in
@@ -239,6 +265,7 @@ class sim_core {
   bool take_foreign();
   void enter(const char* caller);
   void set_now(std::int64_t t);
+  void run_watch(std::int64_t t);
   std::int64_t due_at(std::int64_t deadline) const noexcept {
     return deadline == parked_deadline || deadline > now_ ? deadline : now_;
   }
@@ -278,6 +305,10 @@ class sim_core {
   std::atomic<bool> has_foreign_{false};
   ready_op* foreign_head_ = nullptr;
   ready_op* foreign_tail_ = nullptr;
+
+  std::exception_ptr stop_;
+  clock_watch* watch_ = nullptr;
+  std::int64_t watch_at_ = parked_deadline;
 
   std::unique_ptr<faultline::chaos_engine> chaos_;
   // Last, so it goes first: it is linked into the registry above.
