@@ -41,9 +41,12 @@ write_basic_package_version_file(
   VERSION ${PROJECT_VERSION}
   COMPATIBILITY SameMajorVersion
 )
+# The config includes faultline-pch.cmake from its own directory: a copy goes next to both.
+configure_file(${CMAKE_CURRENT_LIST_DIR}/faultline-pch.cmake ${PROJECT_BINARY_DIR}/faultline-pch.cmake COPYONLY)
 install(FILES
     ${PROJECT_BINARY_DIR}/faultline-config.cmake
     ${PROJECT_BINARY_DIR}/faultline-config-version.cmake
+    ${PROJECT_BINARY_DIR}/faultline-pch.cmake
   DESTINATION ${FAULTLINE_INSTALL_CMAKEDIR}
   COMPONENT faultline_development
 )
