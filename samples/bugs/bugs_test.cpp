@@ -5,6 +5,7 @@
 #include "queue_loses_item.hpp"
 #include "resource_scope_skips_cleanup.hpp"
 #include "retry_retries_cancellation.hpp"
+#include "scenario_support.hpp"
 #include "task_group_leaks_sibling.hpp"
 #include "timeout_leaves_operation_running.hpp"
 
@@ -38,11 +39,7 @@ using faultline::sweep_options;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-// An overload set (a function template) as one object, so that a scenario takes either the
-// sample's function or its buggy copy.
-#define LIFT(f) [](auto&&... args) { return f(std::forward<decltype(args)>(args)...); }
-
-using fetch_fake = faultline::async_fake<std::string(std::string)>;
+using bugs_test::fetch_fake;
 
 // Every bug's sweep runs seeds 1..200; each test states how many the bug needs at most.
 constexpr std::uint64_t seeds = 200;

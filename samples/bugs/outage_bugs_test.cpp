@@ -2,6 +2,7 @@
 // default outage settings) and a pool over its limit only mid-run (found by an invariant checked at the instant).
 #include "backoff_cap_lost_after_long_outage.hpp"
 #include "pool_exceeds_limit_on_error.hpp"
+#include "scenario_support.hpp"
 
 #include <faultline/fake.hpp>
 #include <faultline/invariant.hpp>
@@ -28,9 +29,7 @@ using faultline::sweep_options;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-#define OUTAGE_LIFT(f) [](auto&&... args) { return f(std::forward<decltype(args)>(args)...); }
-
-using outage_fetch_fake = faultline::async_fake<std::string(std::string)>;
+using bugs_test::fetch_fake;
 
 // --- a backoff whose cap is lost after 10 failures in a row -------------------------------------
 
@@ -42,7 +41,7 @@ constexpr auto backoff_cap = 2s;
 template <class Retry>
 chaos_scenario backoff_scenario(Retry retry) {
   return [retry](sim_context& sim) {
-    outage_fetch_fake fetch(sim, "fetch");
+    fetch_fake fetch(sim, "fetch");
     fetch.on_call().after(20ms).returns("ok").repeatedly();
     const samples::retry::retry_policy policy{.max_attempts = 16, .initial_delay = 100ms, .max_delay = backoff_cap};
     sim.run([&]() -> asio::awaitable<void> {
@@ -67,8 +66,8 @@ TEST(ChaosFindsOutage, ABackoffWhoseCapIsLostAfterALongOutage) {
   o.seeds = 200;
   // The library's default outages, nothing else (outage_model's documentation).
   o.plan.point("fetch", fault_rates().outage(outage_model()));
-  const auto buggy = backoff_scenario(OUTAGE_LIFT(samples::bugs::retry_with_lost_cap));
-  const auto correct = backoff_scenario(OUTAGE_LIFT(samples::retry::retry));
+  const auto buggy = backoff_scenario(LIFT(samples::bugs::retry_with_lost_cap));
+  const auto correct = backoff_scenario(LIFT(samples::retry::retry));
 
   // Each request's first attempt starts an outage of at least 10 calls with chance
   // 0.05 x 23/32 = 0.036 (lengths 1..32), so a seed of 5 requests exposes the bug with
@@ -144,8 +143,8 @@ TEST(ChaosFindsOutage, APoolOverItsLimitOnlyMidRun) {
   sweep_options o;
   o.seeds = 200;
   o.plan.point("db.query", fault_rates().error(0.2));
-  const auto buggy = pool_scenario(OUTAGE_LIFT(samples::bugs::with_connection_early_release));
-  const auto correct = pool_scenario(OUTAGE_LIFT(samples::bugs::with_connection));
+  const auto buggy = pool_scenario(LIFT(samples::bugs::with_connection_early_release));
+  const auto correct = pool_scenario(LIFT(samples::bugs::with_connection));
 
   // A failed query among the first four (jobs 4 and 5 wait for a slot until then) breaks it:
   // p = 1 - 0.8^4 = 0.59 per seed, and 6 seeds miss it with probability 0.41^6 < 1%.
@@ -166,7 +165,7 @@ TEST(ChaosFindsOutage, APoolOverItsLimitOnlyMidRun) {
   EXPECT_EQ(replayed.ended, faultline::at(55ms));  // the run stopped at the instant, not at the end
   EXPECT_FALSE(faultline::run_schedule(o, r.minimal->schedule, r.failure->seed, correct).failed);
   // The end-of-run check alone does not see it: everything is closed again by then.
-  const auto end_only = pool_scenario(OUTAGE_LIFT(samples::bugs::with_connection_early_release), false);
+  const auto end_only = pool_scenario(LIFT(samples::bugs::with_connection_early_release), false);
   EXPECT_FALSE(faultline::run_schedule(o, r.minimal->schedule, r.failure->seed, end_only).failed);
   EXPECT_FALSE(faultline::run_schedule(o, r.failure->schedule, r.failure->seed, end_only).failed);
 
