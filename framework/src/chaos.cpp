@@ -107,14 +107,24 @@ std::int64_t uniform_in(std::uint64_t h, std::int64_t lo, std::int64_t hi) noexc
 
 // -- outages and windows ----------------------------------------------------------
 
+namespace {
+// The length checks both outage forms share; `min_text`/`max_text` are the
+// lengths as the message prints them, `unit` follows them where the reader
+// needs it, `at_least` is the rule a too-short one broke.
+void check_outage_lengths(const char* caller, bool min_ok, bool ordered, const std::string& min_text,
+                          const std::string& max_text, const char* unit, const char* at_least) {
+  if (!min_ok)
+    throw std::invalid_argument(std::string("faultline: ") + caller + ": the shortest outage is " + min_text +
+                                unit + "; " + at_least);
+  if (!ordered)
+    throw std::invalid_argument(std::string("faultline: ") + caller + ": the longest outage (" + max_text + unit +
+                                ") is shorter than the shortest (" + min_text + "); give the shorter length first");
+}
+}  // namespace
+
 outage_model outage_model::calls(double enter, std::int64_t min, std::int64_t max) {
-  if (min < 1)
-    throw std::invalid_argument("faultline: outage_model::calls: the shortest outage is " + std::to_string(min) +
-                                " calls; an outage lasts at least 1 call");
-  if (max < min)
-    throw std::invalid_argument("faultline: outage_model::calls: the longest outage (" + std::to_string(max) +
-                                " calls) is shorter than the shortest (" + std::to_string(min) +
-                                "); give the shorter length first");
+  check_outage_lengths("outage_model::calls", min >= 1, max >= min, std::to_string(min), std::to_string(max),
+                       " calls", "an outage lasts at least 1 call");
   check_rate("outage_model::calls", "enter", enter);
   outage_model m;
   m.enter_ = enter;
@@ -124,13 +134,8 @@ outage_model outage_model::calls(double enter, std::int64_t min, std::int64_t ma
 }
 
 outage_model outage_model::lasting(double enter, sim_clock::duration min, sim_clock::duration max) {
-  if (min.count() <= 0)
-    throw std::invalid_argument("faultline: outage_model::lasting: the shortest outage is " + to_string(min) +
-                                "; an outage lasts a positive virtual time (1ns at least)");
-  if (max < min)
-    throw std::invalid_argument("faultline: outage_model::lasting: the longest outage (" + to_string(max) +
-                                ") is shorter than the shortest (" + to_string(min) +
-                                "); give the shorter length first");
+  check_outage_lengths("outage_model::lasting", min.count() > 0, max >= min, to_string(min), to_string(max), "",
+                       "an outage lasts a positive virtual time (1ns at least)");
   check_rate("outage_model::lasting", "enter", enter);
   outage_model m;
   m.enter_ = enter;
