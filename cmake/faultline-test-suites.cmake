@@ -14,8 +14,6 @@ include_guard(GLOBAL)
 option(FAULTLINE_CTEST_PER_SUITE "Register one CTest test per GoogleTest suite (ON in the asan preset), not one per test" OFF)
 
 if(FAULTLINE_CTEST_PER_SUITE)
-  set(faultline_list_suites_script ${CMAKE_CURRENT_LIST_DIR}/faultline-list-suites.cmake)
-
   # The arguments faultline's CMakeLists.txt files pass; anything else is refused rather than
   # silently dropped, so that a new use is noticed here.
   function(gtest_discover_tests target)
@@ -42,7 +40,7 @@ if(FAULTLINE_CTEST_PER_SUITE)
               -D "TIMEOUT=${arg_DISCOVERY_TIMEOUT}"
               -D "WORKING_DIRECTORY=${arg_WORKING_DIRECTORY}"
               -D "OUT=${ctest_file}"
-              -P ${faultline_list_suites_script}
+              -P ${CMAKE_CURRENT_FUNCTION_LIST_DIR}/faultline-list-suites.cmake
       VERBATIM)
     set(include_file ${CMAKE_CURRENT_BINARY_DIR}/${target}_suites_include.cmake)
     file(WRITE ${include_file}
