@@ -79,5 +79,12 @@ run_step("configuring ${CONSUMER_SOURCE_DIR}"
     -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF
     -DFAULTLINE_CONSUMER_EXPECT_GTEST=${CONSUMER_EXPECT_GTEST}
     ${mode_args})
-run_step("building" ${CMAKE_COMMAND} --build ${build_dir} ${config_args})
+# The consumer's own targets only, not `all`: through add_subdirectory, `all` would also build
+# faultline::gtest_main, which the consumer does not link (the main build compiles it already).
+set(targets faultline_consumer)
+if(CONSUMER_EXPECT_GTEST)
+  list(APPEND targets faultline_consumer_gtest)
+endif()
+string(JOIN " " target_names ${targets})
+run_step("building ${target_names}" ${CMAKE_COMMAND} --build ${build_dir} ${config_args} --target ${targets})
 run_step("running" ${build_dir}/bin/faultline_consumer)
