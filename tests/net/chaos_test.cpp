@@ -29,6 +29,15 @@ struct chaos_hosts : faultline_test::db_app_hosts {
   explicit chaos_hosts(const char* schedule) {
     faultline::chaos(sim).replay(faultline::fault_schedule::parse(schedule));
   }
+  // Seeded with `seed`, drawing from `plan`.
+  chaos_hosts(std::uint64_t seed, faultline::chaos_plan plan) : db_app_hosts(seeded(seed)) {
+    faultline::chaos(sim).use(std::move(plan));
+  }
+  static faultline::sim_options seeded(std::uint64_t seed) {
+    faultline::sim_options o;
+    o.seed = seed;
+    return o;
+  }
   // Connects client and server (the accept with a timeout of `patience`); the connect's result.
   error_code connect_within(faultline::sim_clock::duration patience = 10s) {
     return sim.run([&]() -> asio::awaitable<error_code> {
@@ -208,6 +217,46 @@ TEST(NetChaosData, CancelFailsTheWriteAndSendsNothing) {
   read_log log;
   write_twice_and_read(h, log, 1s);
   EXPECT_EQ(log.bytes, "cd");
+}
+
+// Connects, writes "a" to "d" as four writes, and returns what the server read, one byte per read.
+std::vector<std::string> four_one_byte_writes(chaos_hosts& h) {
+  h.connect_within();
+  std::vector<std::string> reads;
+  h.sim.spawn("reader", [&]() -> asio::awaitable<void> {
+    for (int i = 0; i < 4; ++i) {
+      char buf[1];
+      auto [ec, n] = co_await h.server.async_read_some(asio::buffer(buf), use_tuple);
+      reads.push_back(std::string(buf, n));
+    }
+  });
+  for (const char* b : {"a", "b", "c", "d"})
+    asio::async_write(h.client, asio::buffer(b, 1), [](error_code, std::size_t) {});
+  h.sim.run();
+  return reads;
+}
+
+TEST(NetChaosData, APlanDrawsEachWritesLatencyFromADistributionKeepingOrderAndTheSeedReplays) {
+  auto plan = faultline::chaos_plan().point(
+      "net:app->db:data", faultline::fault_rates().latency(faultline::latency_dist::uniform(1ms, 50ms)));
+  chaos_hosts h(7, plan);
+  EXPECT_EQ(four_one_byte_writes(h), (std::vector<std::string>{"a", "b", "c", "d"}));
+  const auto& injected = faultline::chaos(h.sim).injected();
+  ASSERT_EQ(injected.size(), 4u);  // probability 1: every write was late, by 1ms to 50ms
+  faultline::sim_clock::duration latest{};
+  for (const auto& f : injected.faults()) {
+    EXPECT_EQ(f.kind, faultline::fault_kind::latency);
+    EXPECT_GE(f.latency, 1ms);
+    EXPECT_LE(f.latency, 50ms);
+    latest = std::max(latest, f.latency);
+  }
+  // Order is kept: the last byte arrives one link latency plus the largest lateness after the writes.
+  EXPECT_TRUE(h.has(faultline::to_string(at(15ms) + latest) + " db:5432 <- app:49152 net: read 1 byte"));
+
+  chaos_hosts again(injected.to_string().c_str());
+  four_one_byte_writes(again);
+  EXPECT_EQ(faultline::chaos(again.sim).injected(), injected);
+  EXPECT_EQ(again.sim.trace().hash(), h.sim.trace().hash());
 }
 
 TEST(NetChaosSegment, AFaultSplitsTheWriteInTwoALatencySpacesTheHalves) {

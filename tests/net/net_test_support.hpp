@@ -19,7 +19,7 @@ inline constexpr auto use_tuple = boost::asio::as_tuple(boost::asio::use_awaitab
 
 // "db" listening on 5432 and "app", 5 ms apart; a client socket on app and a server socket on db, unconnected.
 struct db_app_hosts {
-  faultline::sim_context sim;
+  faultline::sim_context sim;  // declared first: everything below lives on it
   faultline::net::network& network = faultline::net::network::of(sim);
   faultline::net::host& db = network.add_host("db");
   faultline::net::host& app = network.add_host("app");
@@ -27,7 +27,7 @@ struct db_app_hosts {
   faultline::net::tcp::socket client{app.get_executor()};
   faultline::net::tcp::socket server{db.get_executor()};
 
-  db_app_hosts() {
+  explicit db_app_hosts(const faultline::sim_options& options = {}) : sim(options) {
     network.set_latency("app", "db", std::chrono::milliseconds(5));
     acceptor = faultline::net::tcp::acceptor(db.get_executor(), {boost::asio::ip::tcp::v4(), 5432});
   }
