@@ -1,6 +1,8 @@
 // Scripted network faults on a sim: partition and heal, host crash and restart, at exact instants.
 #include <faultline/net.hpp>
 
+#include "net_test_support.hpp"
+
 #include <gtest/gtest.h>
 
 #include <boost/asio/as_tuple.hpp>
@@ -23,24 +25,9 @@ using namespace asio::experimental::awaitable_operators;
 namespace {
 
 // "db" and "app", 5 ms apart; a connected pair (client on app, server on db) at t=10ms.
-struct connected_hosts {
-  faultline::sim_context sim;
-  net::network& network = net::network::of(sim);
-  net::host& db = network.add_host("db");
-  net::host& app = network.add_host("app");
-  net::tcp::acceptor acceptor{db.get_executor()};
-  net::tcp::socket client{app.get_executor()};
-  net::tcp::socket server{db.get_executor()};
-
-  connected_hosts() {
-    network.set_latency("app", "db", 5ms);
-    acceptor = net::tcp::acceptor(db.get_executor(), {asio::ip::tcp::v4(), 5432});
-    sim.run([&]() -> asio::awaitable<void> {
-      co_await (acceptor.async_accept(server, asio::use_awaitable) &&
-                client.async_connect(db_endpoint(), asio::use_awaitable));
-    }).value();
-  }
-  asio::ip::tcp::endpoint db_endpoint() const { return {db.addresses().front(), 5432}; }
+struct connected_hosts : faultline_test::db_app_hosts {
+  connected_hosts() { connect(); }
+  asio::ip::tcp::endpoint db_endpoint() const { return endpoint(); }
   bool pending(const std::string& name) const {
     for (const auto& p : sim.pending())
       if (p.name == name) return true;

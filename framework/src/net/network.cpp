@@ -1,4 +1,5 @@
 // faultline - the simulated network: hosts, links, packets in flight, TCP sockets and listeners.
+#include <faultline/chaos.hpp>
 #include <faultline/detail/error_names.hpp>
 #include <faultline/net/detail/state.hpp>
 #include <faultline/net/network.hpp>
@@ -27,6 +28,19 @@ std::string bytes_text(std::size_t n) { return std::to_string(n) + (n == 1 ? " b
 
 bool is_loopback(const asio::ip::address& a) noexcept { return a.is_loopback(); }
 
+// One decision at a network chaos point, counted in the sim's totals like a double's.
+std::optional<fault> chaos_draw(faultline::detail::sim_core& core, const std::string& point, std::uint32_t subject) {
+  auto f = core.chaos().draw(point, subject);
+  if (f) core.count_fault(f->kind);
+  return f;
+}
+
+// An error fault's code, or `fallback` when the plan left the default (injected_fault).
+error_code drawn_code(const fault& f, error_code fallback) {
+  if (!f.error_code || f.error_code == make_error_code(faultline::error::injected_fault)) return fallback;
+  return f.error_code;
+}
+
 }  // namespace
 
 /// Everything the network knows: hosts, latencies, live sockets by id,
@@ -50,6 +64,10 @@ class net_state {
   std::map<std::uint64_t, socket_state*> sockets;  // open sockets by id: where packets go
   std::map<std::pair<std::uint32_t, std::uint16_t>, acceptor_state*> listeners;
   std::map<std::pair<std::uint32_t, std::uint16_t>, int> ports;  // (host, port) -> users
+  // Scripted faults: per direction (from, to), and refuse/blackhole per (host, port; 0 = every port).
+  std::map<std::pair<std::uint32_t, std::uint32_t>, std::unique_ptr<link_faults>> links;
+  enum class block : std::uint8_t { refuse, blackhole };
+  std::map<std::pair<std::uint32_t, std::uint16_t>, block> blocks;
 
   static std::uint32_t index(const host& h) noexcept { return h.index_; }
 
@@ -131,6 +149,7 @@ class net_state {
     host* from_host = nullptr;
     tcp_endpoint src, dst;
     std::string bytes;
+    error_code ec;  // refused: what the connect fails with (connection_refused when empty)
 
     static void on_ready(faultline::detail::ready_op* base, bool invoke) {
       std::unique_ptr<packet> p(static_cast<packet*>(base));
@@ -140,11 +159,14 @@ class net_state {
 
   /// Sends `p` from `from` to `to` after the link's latency; `order_after`
   /// keeps one direction of a connection in order whatever the latency does.
-  void send(std::unique_ptr<packet> p, host& from, host& to, std::int64_t* order_after = nullptr) {
+  /// `extra` is added to the latency (a late SYN or segment, chaos's or a script's).
+  void send(std::unique_ptr<packet> p, host& from, host& to, std::int64_t* order_after = nullptr,
+            std::int64_t extra = 0) {
     p->net = this;
     p->to_host = &to;
     p->from_host = &from;
-    std::int64_t deadline = faultline::detail::saturating_deadline(core.now(), latency(from, to));
+    std::int64_t deadline = faultline::detail::saturating_deadline(
+        core.now(), faultline::detail::saturating_deadline(latency(from, to), extra));
     if (order_after) {
       deadline = std::max(deadline, *order_after);
       *order_after = deadline;
@@ -153,7 +175,10 @@ class net_state {
     core.schedule(p.release(), deadline);
   }
 
-  void send_to_socket(packet_kind kind, socket_state& from, std::uint64_t to_id, std::string bytes = {}) {
+  void send_to_socket(packet_kind kind, socket_state& from, std::uint64_t to_id, std::string bytes = {},
+                      std::int64_t extra = 0) {
+    // A chaos hang holds this direction for good: nothing after it arrives but an RST.
+    if (from.held_ && kind != packet_kind::rst) return;
     auto p = std::make_unique<packet>();
     p->kind = kind;
     p->from = from.id_;
@@ -163,8 +188,34 @@ class net_state {
     p->bytes = std::move(bytes);
     host* to = host_for(from.remote_.address(), *from.host_);
     if (!to) return;
-    send(std::move(p), *from.host_, *to, &from.last_arrival_);
+    send(std::move(p), *from.host_, *to, &from.last_arrival_, extra);
   }
+
+  /// The scripted faults of `from` -> `to`, if any were set.
+  const link_faults* link_of(const host& from, const host& to) const {
+    if (links.empty()) return nullptr;
+    auto it = links.find({from.index_, to.index_});
+    return it == links.end() ? nullptr : it->second.get();
+  }
+  link_faults& make_link(host& from, host& to) {
+    auto& slot = links[{from.index_, to.index_}];
+    if (!slot) slot.reset(new link_faults(from.name(), to.name()));
+    return *slot;
+  }
+
+  /// Wakes an acceptor whose accept chaos delayed.
+  struct wake final : faultline::detail::timer_wait {
+    wake() : timer_wait(&on_ready) {}
+    net_state* net = nullptr;
+    std::uint64_t acceptor = 0;
+    static void on_ready(faultline::detail::ready_op* base, bool invoke) {
+      std::unique_ptr<wake> w(static_cast<wake*>(base));
+      if (!invoke) return;
+      auto it = w->net->objects.find(w->acceptor);
+      if (it == w->net->objects.end()) return;
+      if (auto* a = dynamic_cast<acceptor_state*>(it->second)) a->match();
+    }
+  };
 
   void arrive(std::unique_ptr<packet>& owned);
   void arrive_syn(packet& p);
@@ -243,7 +294,8 @@ void socket_state::open(const boost::asio::ip::tcp& protocol, error_code& ec) {
   open_ = true;
   v6_ = protocol == boost::asio::ip::tcp::v6();
   bound_ = connecting_ = connected_ = accepted_ = false;
-  rd_shutdown_ = wr_shutdown_ = fin_received_ = reset_ = false;
+  rd_shutdown_ = wr_shutdown_ = fin_received_ = reset_ = held_ = false;
+  sent_ = 0;
   pending_error_ = {};
   local_ = remote_ = tcp_endpoint();
   peer_id_ = 0;
@@ -422,12 +474,53 @@ void socket_state::start_connect(net_op* op, const tcp_endpoint& to) {
   op->order = core()->journal().total();
   subject_ = core()->journal().add_subject(describe());
   record("connect");
+  std::int64_t late = 0;
+  if (core()->chaos_active())
+    if (const auto f = chaos_draw(*core(), point("connect"), subject_)) switch (f->kind) {
+        case fault_kind::latency:
+          late = f->latency.count();
+          break;
+        case fault_kind::hang:
+          // A dropped SYN: nothing comes back, the connect waits for its canceller.
+          record("syn dropped (chaos)");
+          return;
+        case fault_kind::cancel:
+          connect_ = nullptr;
+          connecting_ = false;
+          record("connect cancelled (chaos)");
+          return finish(op, boost::asio::error::operation_aborted, 0);
+        case fault_kind::error:
+        case fault_kind::exception: {
+          // The answer a REJECT gives: back from the target, one round trip after the SYN.
+          auto r = std::make_unique<net_state::packet>();
+          r->kind = packet_kind::refused;
+          r->to = id_;
+          r->ec = drawn_code(*f, boost::asio::error::connection_refused);
+          return net_->send(std::move(r), *target, *host_, nullptr, net_->latency(*host_, *target));
+        }
+      }
   auto p = std::make_unique<net_state::packet>();
   p->kind = packet_kind::syn;
   p->from = id_;
   p->src = local_;
   p->dst = to;
-  net_->send(std::move(p), *host_, *target, &last_arrival_);
+  net_->send(std::move(p), *host_, *target, &last_arrival_, late);
+}
+
+std::string socket_state::point(const char* what) const {
+  host* peer = net_->host_for(remote_.address(), *host_);
+  return "net:" + host_->name() + "->" + (peer ? peer->name() : remote_.address().to_string()) + ":" + what;
+}
+
+void socket_state::reset_both_ends() noexcept {
+  if (net_ && peer_id_ && !reset_) net_->send_to_socket(packet_kind::rst, *this, peer_id_);
+  reset_ = true;
+  pending_error_ = boost::asio::error::connection_reset;
+  inbox_.clear();
+  head_ = 0;
+  record("reset");
+  deliver();
+  complete_waits(true);
 }
 
 void socket_state::start_read(net_op* op) {
@@ -509,10 +602,79 @@ std::size_t socket_state::write(std::string&& bytes, error_code& ec) {
     record("write failed: " + faultline::detail::error_name(ec));
     return 0;
   }
-  const std::size_t n = bytes.size();
+  std::size_t n = bytes.size();
   if (n == 0) return 0;
+  if (held_) {
+    record("write " + bytes_text(n) + " held (chaos hang)");
+    sent_ += n;
+    return n;
+  }
+  const link_faults* link = nullptr;
+  if (!net_->links.empty()) {
+    host* peer = net_->host_for(remote_.address(), *host_);
+    link = peer ? net_->link_of(*host_, *peer) : nullptr;
+  }
+  bool reset_after_send = false;
+  if (link && link->reset_limit()) {
+    const std::uint64_t limit = *link->reset_limit();
+    if (sent_ >= limit) {
+      record("write failed: reset after " + bytes_text(limit) + " (link_faults::reset_after)");
+      reset_both_ends();
+      pending_error_ = {};
+      ec = error::connection_reset;
+      return 0;
+    }
+    if (n > limit - sent_) {
+      n = static_cast<std::size_t>(limit - sent_);
+      bytes.resize(n);
+      reset_after_send = true;
+    }
+  }
+  // Where the write is cut into segments (none: one segment), and how far apart they arrive.
+  std::size_t piece = link && link->segment_size() ? link->segment_size() : n;
+  std::int64_t gap = link ? link->segment_gap().count() : 0;
+  std::int64_t late = 0;
+  if (core()->chaos_active()) {
+    if (const auto f = chaos_draw(*core(), point("data"), subject_)) switch (f->kind) {
+        case fault_kind::latency:
+          late = f->latency.count();
+          break;
+        case fault_kind::hang:
+          // Held until the connection closes: these bytes, later ones and the FIN never arrive.
+          held_ = true;
+          record("write " + bytes_text(n) + " held (chaos hang)");
+          sent_ += n;
+          return n;
+        case fault_kind::cancel:
+          record("write cancelled (chaos)");
+          ec = error::operation_aborted;
+          return 0;
+        case fault_kind::error:
+        case fault_kind::exception:
+          record("write failed: reset (chaos)");
+          reset_both_ends();
+          pending_error_ = {};
+          ec = drawn_code(*f, error::connection_reset);
+          return 0;
+      }
+    // A drawn split: the write arrives as two segments, the second late by a latency fault's amount.
+    if (const auto f = chaos_draw(*core(), point("segment"), subject_); f && n >= 2) {
+      piece = n - n / 2;
+      gap = f->kind == fault_kind::latency ? f->latency.count() : 0;
+    }
+  }
   record("write " + bytes_text(n));
-  net_->send_to_socket(packet_kind::data, *this, peer_id_, std::move(bytes));
+  sent_ += n;
+  if (piece >= n) {
+    net_->send_to_socket(packet_kind::data, *this, peer_id_, std::move(bytes), late);
+  } else {
+    for (std::size_t at = 0; at < n; at += piece, late = faultline::detail::saturating_deadline(late, gap))
+      net_->send_to_socket(packet_kind::data, *this, peer_id_, bytes.substr(at, std::min(piece, n - at)), late);
+  }
+  if (reset_after_send) {
+    record("reset after " + bytes_text(sent_) + " (link_faults::reset_after)");
+    reset_both_ends();
+  }
   return n;
 }
 
@@ -555,18 +717,14 @@ void socket_state::describe_pending(std::vector<pending_operation>& out) const {
 // -- acceptor_state -------------------------------------------------------------
 
 acceptor_state::acceptor_state(faultline::detail::sim_core& core, net::host& h) : io_state(core, h) {
-  net_->objects[net_->next_id++] = this;
+  id_ = net_->next_id++;
+  net_->objects[id_] = this;
 }
 
 acceptor_state::~acceptor_state() {
   error_code ignored;
   close(ignored);
-  if (net_)
-    for (auto it = net_->objects.begin(); it != net_->objects.end(); ++it)
-      if (it->second == this) {
-        net_->objects.erase(it);
-        break;
-      }
+  if (net_) net_->objects.erase(id_);
 }
 
 void acceptor_state::open(const boost::asio::ip::tcp& protocol, error_code& ec) {
@@ -675,8 +833,15 @@ void acceptor_state::start_accept(net_op* op) {
 }
 
 void acceptor_state::match() noexcept {
-  while (accepts_ && !ready_.empty()) {
-    net_op* op = std::exchange(accepts_, accepts_->next);
+  if (!net_) return;
+  while (!ready_.empty()) {
+    // The first accept chaos neither hangs nor holds back takes the oldest connection.
+    const std::int64_t now = core()->now();
+    net_op** at = &accepts_;
+    while (*at && ((*at)->hung || (*at)->not_before > now)) at = &(*at)->next;
+    if (!*at) return;
+    if ((*at)->not_before == 0 && core()->chaos_active() && chaos_accept(at)) continue;
+    net_op* op = std::exchange(*at, (*at)->next);
     std::unique_ptr<socket_state> conn = std::move(ready_.front());
     ready_.erase(ready_.begin());
     socket_state& into = *op->accept_into;
@@ -697,6 +862,8 @@ void acceptor_state::match() noexcept {
     into.accepted_ = true;
     into.fin_received_ = conn->fin_received_;
     into.reset_ = conn->reset_;
+    into.held_ = false;
+    into.sent_ = 0;
     into.pending_error_ = conn->pending_error_;
     into.local_ = conn->local_;
     into.remote_ = conn->remote_;
@@ -711,6 +878,53 @@ void acceptor_state::match() noexcept {
     record("accept " + net_->name(into.remote_, *into.host_));
     finish(op, {}, 0);
   }
+}
+
+bool acceptor_state::chaos_accept(net_op** at) noexcept {
+  net_op* op = *at;
+  std::optional<fault> f;
+  try {
+    f = chaos_draw(*core(), "net:" + host_->name() + ":" + std::to_string(local_.port()) + ":accept", subject_);
+  } catch (...) {
+    return false;  // no memory for the point's name: no fault
+  }
+  if (!f) return false;
+  const std::string from = net_->name(ready_.front()->remote_, *host_);
+  switch (f->kind) {
+    case fault_kind::error:
+    case fault_kind::exception: {
+      // As accept(2) failing with EMFILE does, the connection stays queued for the next accept.
+      const error_code ec = drawn_code(*f, boost::asio::error::no_descriptors);
+      *at = op->next;
+      record("accept failed: " + faultline::detail::error_name(ec) + " (chaos); " + from + " stays in the backlog");
+      finish(op, ec, 0);
+      return true;
+    }
+    case fault_kind::cancel:
+      *at = op->next;
+      record("accept cancelled (chaos)");
+      finish(op, boost::asio::error::operation_aborted, 0);
+      return true;
+    case fault_kind::hang:
+      op->hung = true;
+      record("accept held (chaos) until cancelled or closed");
+      return true;
+    case fault_kind::latency: {
+      op->not_before = faultline::detail::saturating_deadline(core()->now(), f->latency.count());
+      record("accept late by " + to_string(f->latency) + " (chaos)");
+      try {
+        auto w = std::make_unique<net_state::wake>();
+        w->net = net_;
+        w->acceptor = id_;
+        core()->schedule(w.release(), op->not_before);
+      } catch (...) {
+        op->not_before = 0;  // no memory for the wake-up: no delay
+        return false;
+      }
+      return true;
+    }
+  }
+  return false;
 }
 
 void acceptor_state::cancel_op(net_op* op) noexcept {
@@ -780,12 +994,14 @@ void net_state::arrive(std::unique_ptr<packet>& owned) {
       s->complete_waits(true);
       s->finish(std::exchange(s->connect_, nullptr), {}, 0);
       return;
-    case packet_kind::refused:
+    case packet_kind::refused: {
       if (!s || !s->connecting_) return;
+      const error_code ec = p.ec ? p.ec : error_code(boost::asio::error::connection_refused);
       s->connecting_ = false;
-      s->record("connect failed: connection_refused");
-      s->finish(std::exchange(s->connect_, nullptr), boost::asio::error::connection_refused, 0);
+      s->record("connect failed: " + faultline::detail::error_name(ec));
+      s->finish(std::exchange(s->connect_, nullptr), ec, 0);
       return;
+    }
     case packet_kind::data:
       if (!s || !s->open_) {
         // Bytes for a closed socket: its kernel answers with an RST.
@@ -838,7 +1054,17 @@ void net_state::arrive_syn(packet& p) {
       !(acc->local_.address().is_loopback() && p.dst.address().is_loopback()))
     acc = nullptr;
   if (!client) return;  // the client gave up before the SYN arrived
-  if (!acc) {
+  bool refused = false;
+  if (!blocks.empty()) {
+    auto b = blocks.find({server_host.index_, p.dst.port()});
+    if (b == blocks.end()) b = blocks.find({server_host.index_, std::uint16_t{0}});
+    if (b != blocks.end() && b->second == block::blackhole) {
+      note("blackhole " + name(p.dst, server_host) + ": syn from " + name(p.src, server_host) + " dropped");
+      return;
+    }
+    refused = b != blocks.end();
+  }
+  if (!acc || refused) {
     auto r = std::make_unique<packet>();
     r->kind = packet_kind::refused;
     r->to = p.from;
@@ -944,6 +1170,31 @@ void throw_moved_from(const char* caller) {
 }
 
 }  // namespace detail
+
+// -- link_faults ----------------------------------------------------------------
+
+link_faults& link_faults::reset_after(std::uint64_t n) {
+  reset_after_ = n;
+  return *this;
+}
+
+link_faults& link_faults::segment(std::size_t max_bytes, sim_clock::duration gap) {
+  const std::string call = "faultline: link_faults(\"" + from_ + "\" -> \"" + to_ + "\")::segment(" +
+                           std::to_string(max_bytes) + ", " + to_string(gap) + "): ";
+  if (max_bytes == 0)
+    throw std::invalid_argument(call + "a segment holds at least 1 byte; use clear() for whole writes");
+  if (gap.count() < 0) throw std::invalid_argument(call + "the gap is negative; use 0 or more");
+  segment_ = max_bytes;
+  gap_ = gap;
+  return *this;
+}
+
+link_faults& link_faults::clear() noexcept {
+  reset_after_.reset();
+  segment_ = 0;
+  gap_ = {};
+  return *this;
+}
 
 // -- network --------------------------------------------------------------------
 
@@ -1072,6 +1323,32 @@ void network::heal(std::string_view a, std::string_view b) {
     host& to = *p->to_host;
     state_->send(std::move(p), from, to);
   }
+}
+
+link_faults& network::link(std::string_view from, std::string_view to) {
+  return state_->make_link(state_->get(from, "network::link"), state_->get(to, "network::link"));
+}
+
+void network::refuse(std::string_view name, std::uint16_t port) {
+  host& h = state_->get(name, "network::refuse");
+  state_->blocks[{h.index_, port}] = detail::net_state::block::refuse;
+  state_->note("refuse connects to " + h.name() + ":" + (port ? std::to_string(port) : std::string("*")));
+}
+
+void network::blackhole(std::string_view name, std::uint16_t port) {
+  host& h = state_->get(name, "network::blackhole");
+  state_->blocks[{h.index_, port}] = detail::net_state::block::blackhole;
+  state_->note("blackhole " + h.name() + ":" + (port ? std::to_string(port) : std::string("*")));
+}
+
+void network::unblock(std::string_view name, std::uint16_t port) {
+  host& h = state_->get(name, "network::unblock");
+  auto& blocks = state_->blocks;
+  if (port != 0)
+    blocks.erase({h.index_, port});
+  else
+    blocks.erase(blocks.lower_bound({h.index_, std::uint16_t{0}}), blocks.upper_bound({h.index_, std::uint16_t{65535}}));
+  state_->note("unblock " + h.name() + ":" + (port ? std::to_string(port) : std::string("*")));
 }
 
 bool network::partitioned(std::string_view a, std::string_view b) const {

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +25,46 @@ class net_state;
 }
 
 class network;
+
+/// Scripted faults of one direction of a link (bytes from one host to
+/// another), as Toxiproxy's toxics do to a proxied connection. Obtained from
+/// `network::link(from, to)`; lives as long as the network. Each setting
+/// applies to writes made after it, on every connection in that direction.
+///
+/// **Example**: `net.link("app", "db").reset_after(100).segment(8);`
+class link_faults {
+ public:
+  /// Toxiproxy's `limit_data` + `reset_peer`: each connection carries its
+  /// first `n` bytes in this direction, then is reset. The write that
+  /// crosses the limit sends the bytes up to it and returns that count
+  /// (a short write); the writer's next operation fails with
+  /// `connection_reset` (a read pending then fails at once), and the peer
+  /// reads the `n` bytes, then gets `connection_reset` (unread bytes are
+  /// dropped when the RST arrives, as in real TCP). `n == 0`: the first
+  /// write fails with `connection_reset`.
+  link_faults& reset_after(std::uint64_t n);
+  /// Toxiproxy's `slicer`: each write travels as segments of at most
+  /// `max_bytes`, each `gap` after the one before (the first with the link's
+  /// latency). A read takes what has arrived, so a reader waiting for the
+  /// bytes gets the first segment alone (a short read), and with a `gap`
+  /// every segment alone. Throws `std::invalid_argument` for `max_bytes == 0`
+  /// or a negative gap.
+  link_faults& segment(std::size_t max_bytes, sim_clock::duration gap = {});
+  /// Removes both faults from this direction.
+  link_faults& clear() noexcept;
+
+  std::optional<std::uint64_t> reset_limit() const noexcept { return reset_after_; }
+  std::size_t segment_size() const noexcept { return segment_; }
+  sim_clock::duration segment_gap() const noexcept { return gap_; }
+
+ private:
+  friend class detail::net_state;
+  link_faults(std::string from, std::string to) : from_(std::move(from)), to_(std::move(to)) {}
+  std::string from_, to_;  // for messages
+  std::optional<std::uint64_t> reset_after_;
+  std::size_t segment_ = 0;  // 0: whole writes
+  sim_clock::duration gap_{};
+};
 
 /// A simulated machine: a name the resolver knows, its addresses, and an
 /// executor that makes code (and the sockets it creates) run on it.
@@ -159,6 +200,25 @@ class network final : public asio::execution_context::service {
   /// the test starts its programs again (`host::spawn`). Throws
   /// `std::invalid_argument` for an unknown host or one that is up.
   void restart(std::string_view name);
+
+  /// Scripted faults of the direction `from` -> `to` (see `link_faults`).
+  /// Throws `std::invalid_argument` for an unknown host.
+  link_faults& link(std::string_view from, std::string_view to);
+
+  /// Connects to `port` of `host` (every port: 0) are refused, whether or
+  /// not something listens there: `connection_refused` one round trip
+  /// after the connect, as a firewall's REJECT does. Undo with `unblock`.
+  /// Throws `std::invalid_argument` for an unknown host.
+  void refuse(std::string_view host, std::uint16_t port = 0);
+  /// SYNs to `port` of `host` (every port: 0) are dropped, as a firewall's
+  /// DROP does: the connect waits until cancelled or its socket is closed
+  /// (retransmission and `timed_out` are not modelled; use a timeout).
+  /// Undo with `unblock`. Throws `std::invalid_argument` for an unknown host.
+  void blackhole(std::string_view host, std::uint16_t port = 0);
+  /// Removes the `refuse` or `blackhole` of exactly (`host`, `port`); with
+  /// port 0, every one of that host. Connects pending behind a blackhole
+  /// stay pending (their SYN is gone). Throws `std::invalid_argument` for an unknown host.
+  void unblock(std::string_view host, std::uint16_t port = 0);
 
   /// For faultline's own layers.
   detail::net_state& state() const noexcept { return *state_; }

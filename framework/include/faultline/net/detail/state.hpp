@@ -43,6 +43,8 @@ class net_op {
   std::int64_t since = 0;                 // virtual instant it started
   std::uint64_t order = 0;                // trace index when it started
   int wait_type = 0;                      // waits: read, write or error
+  bool hung = false;                      // accepts: a chaos hang keeps it from every connection
+  std::int64_t not_before = 0;            // accepts: a chaos latency holds it back until then
   net_op* next = nullptr;                 // accept queue and wait list
 
  protected:
@@ -122,6 +124,11 @@ class socket_state final : public io_state {
   void complete_waits(bool readable) noexcept;
   void take_all_ops(std::vector<net_op*>& out) noexcept;
   std::string describe() const;
+  /// The connection is reset here and an RST goes to the peer: a pending
+  /// read fails with connection_reset now, later operations see eof or broken_pipe.
+  void reset_both_ends() noexcept;
+  /// "net:app->db:<what>": this socket's chaos point for `what`.
+  std::string point(const char* what) const;
 
   std::uint64_t id_ = 0;
   bool open_ = false;
@@ -135,6 +142,8 @@ class socket_state final : public io_state {
   bool wr_shutdown_ = false;     // shutdown(send) or close: writes fail
   bool fin_received_ = false;    // eof after the buffered bytes
   bool reset_ = false;           // an RST arrived: error reported once, then eof / broken_pipe
+  bool held_ = false;            // a chaos hang holds this direction's bytes and FIN forever
+  std::uint64_t sent_ = 0;       // bytes written on this connection (link_faults::reset_after)
   error_code pending_error_;     // connection_reset, reported by the next read or write
   tcp_endpoint local_, remote_;
   std::uint64_t peer_id_ = 0;
@@ -174,9 +183,12 @@ class acceptor_state final : public io_state {
   friend class net_state;
   friend class net::network;
   void match() noexcept;
+  /// Chaos at `net:db:5432:accept` for `op`: true when it took `op` out of the running for now.
+  bool chaos_accept(net_op** at) noexcept;
   void vanish(std::vector<net_op*>& ops) noexcept;  // its host crashed
   void take_all_ops(std::vector<net_op*>& out) noexcept;
 
+  std::uint64_t id_ = 0;  // its key in the network's objects (a chaos latency's wake-up finds it so)
   bool open_ = false;
   bool v6_ = false;
   bool bound_ = false;

@@ -1,0 +1,150 @@
+// Scripted network faults: refused and blackholed connects, reset after N bytes, segmentation, at exact instants.
+#include <faultline/net.hpp>
+
+#include "net_test_support.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+
+#include <faultline/steady_timer.hpp>
+
+#include <string>
+#include <vector>
+
+namespace asio = boost::asio;
+namespace net = faultline::net;
+using boost::system::error_code;
+using faultline::at;
+using faultline_test::use_tuple;
+using namespace std::chrono_literals;
+using namespace asio::experimental::awaitable_operators;
+
+namespace {
+
+struct scripted_hosts : faultline_test::db_app_hosts {
+  // A connect from a fresh client socket, given up after 1s: its error and when it ended.
+  std::pair<error_code, faultline::sim_clock::time_point> try_connect() {
+    net::tcp::socket s(app.get_executor());
+    auto r = sim.run([&]() -> asio::awaitable<error_code> {
+      faultline::steady_timer timeout(app.get_executor(), 1s);
+      auto v = co_await (s.async_connect(endpoint(), use_tuple) || timeout.async_wait(use_tuple));
+      co_return v.index() == 0 ? std::get<0>(std::get<0>(v)) : error_code(asio::error::timed_out);
+    });
+    return {r.value(), sim.now()};
+  }
+};
+
+TEST(NetRefuse, ConnectsAreRefusedOneRoundTripLaterEvenWithAListenerUntilUnblocked) {
+  scripted_hosts h;
+  h.network.refuse("db", 5432);
+  EXPECT_EQ(h.try_connect(), std::make_pair(error_code(asio::error::connection_refused), at(10ms)));
+  h.network.unblock("db", 5432);
+  const auto start = h.sim.now();
+  EXPECT_EQ(h.try_connect(), std::make_pair(error_code(), start + 10ms));
+  EXPECT_TRUE(h.has("t=0.000s network net: refuse connects to db:5432"));
+}
+
+TEST(NetRefuse, PortZeroRefusesEveryPortAndUnblockOfTheHostLiftsEveryRule) {
+  scripted_hosts h;
+  h.network.refuse("db");
+  h.network.blackhole("db", 80);
+  EXPECT_EQ(h.try_connect().first, asio::error::connection_refused);
+  h.network.unblock("db");
+  EXPECT_FALSE(h.try_connect().first);
+}
+
+TEST(NetBlackhole, TheSynIsDroppedAndTheConnectWaitsForItsTimeout) {
+  scripted_hosts h;
+  h.network.blackhole("db", 5432);
+  EXPECT_EQ(h.try_connect(), std::make_pair(error_code(asio::error::timed_out), at(1s)));
+  EXPECT_TRUE(h.has("t=0.005s network net: blackhole db:5432: syn from app:49152 dropped"));
+  h.network.unblock("db", 5432);
+  EXPECT_FALSE(h.try_connect().first);
+}
+
+TEST(NetResetAfter, TheConnectionCarriesNBytesThenBothEndsSeeConnectionReset) {
+  scripted_hosts h;
+  h.network.link("app", "db").reset_after(5);
+  h.connect();
+  std::string got;
+  error_code server_ec;
+  faultline::sim_clock::time_point reset_at;
+  h.sim.spawn("reader", [&]() -> asio::awaitable<void> {
+    for (;;) {
+      char buf[16];
+      auto [ec, n] = co_await h.server.async_read_some(asio::buffer(buf), use_tuple);
+      if (ec) {
+        server_ec = ec;
+        reset_at = h.sim.now();
+        co_return;
+      }
+      got.append(buf, n);
+    }
+  });
+  const auto writes = h.sim.run([&]() -> asio::awaitable<std::vector<std::size_t>> {
+    auto [ec1, n1] = co_await h.client.async_write_some(asio::buffer("abcdefg", 7), use_tuple);  // crosses the limit
+    auto [ec2, n2] = co_await h.client.async_write_some(asio::buffer("h", 1), use_tuple);
+    EXPECT_FALSE(ec1);
+    EXPECT_EQ(ec2, asio::error::connection_reset);
+    co_return std::vector<std::size_t>{n1, n2};
+  });
+  h.sim.run();
+  EXPECT_EQ(writes.value(), (std::vector<std::size_t>{5, 0}));  // a short write up to the limit
+  EXPECT_EQ(got, "abcde");
+  EXPECT_EQ(server_ec, asio::error::connection_reset);
+  EXPECT_EQ(reset_at, at(15ms));
+}
+
+TEST(NetResetAfter, ZeroFailsTheFirstWriteAndOtherDirectionsAreUnaffected) {
+  scripted_hosts h;
+  h.network.link("db", "app").reset_after(0);
+  h.network.link("db", "app").clear();
+  h.network.link("app", "db").reset_after(0);
+  h.connect();
+  error_code ec;
+  h.client.async_write_some(asio::buffer("a", 1), [&](error_code e, std::size_t) { ec = e; });
+  h.sim.run();
+  EXPECT_EQ(ec, asio::error::connection_reset);
+}
+
+TEST(NetSegment, EachWriteArrivesInPiecesAGapApartSoReadsAreShort) {
+  scripted_hosts h;
+  h.network.link("app", "db").segment(2, 1ms);
+  h.connect();
+  EXPECT_EQ(h.reads_of("hello", 3), (std::vector<std::string>{"t=0.015s he", "t=0.016s ll", "t=0.017s o"}));
+}
+
+TEST(NetSegment, WithoutAGapTheFirstReadGetsTheFirstSegmentOnly) {
+  scripted_hosts h;
+  h.network.link("app", "db").segment(3);
+  h.connect();
+  std::string first;
+  char buf[16];
+  h.server.async_read_some(asio::buffer(buf), [&](error_code, std::size_t n) { first.assign(buf, n); });
+  asio::async_write(h.client, asio::buffer("abcdefg", 7), [](error_code, std::size_t) {});
+  h.sim.run();
+  EXPECT_EQ(first, "abc");
+  EXPECT_EQ(h.server.available(), 4u);
+}
+
+TEST(NetLinkFaultMisuse, BadSettingsSayWhy) {
+  scripted_hosts h;
+  try {
+    h.network.link("app", "db").segment(0);
+    FAIL() << "segment(0) was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(),
+                 "faultline: link_faults(\"app\" -> \"db\")::segment(0, 0.000s): a segment holds at least 1 byte; use "
+                 "clear() for whole writes");
+  }
+  EXPECT_THROW(h.network.link("app", "db").segment(1, -1ms), std::invalid_argument);
+  EXPECT_THROW(h.network.link("app", "nowhere"), std::invalid_argument);
+  EXPECT_THROW(h.network.refuse("nowhere"), std::invalid_argument);
+  EXPECT_THROW(h.network.blackhole("nowhere", 1), std::invalid_argument);
+  EXPECT_THROW(h.network.unblock("nowhere"), std::invalid_argument);
+}
+
+}  // namespace
