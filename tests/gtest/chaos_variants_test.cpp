@@ -47,7 +47,9 @@ chaos_body retry_invariant(int attempts) {
     variant_fetch fetch(sim, "fetch");
     fetch.on_call().after(10ms).returns("ok").repeatedly();
     auto r = co_await capture(retry_fetch(fetch, attempts));
-    if (variant_failed_calls(fetch) < 4) EXPECT_THAT(r, Returned("ok"));
+    if (variant_failed_calls(fetch) < 4) {
+      EXPECT_THAT(r, Returned("ok"));
+    }
   };
 }
 
@@ -154,6 +156,23 @@ TEST_P(RetryVariants, FaultSweepsRunInAnInstantiation) {
   EXPECT_THAT(pairs, HasSubstr("pairwise sweep failed"));
   EXPECT_THAT(pairs, HasSubstr("fetch#0=error;fetch#1=error"));
   EXPECT_THAT(pairs, HasSubstr("--gtest_filter='" + variant_test_name() + "'"));
+}
+
+// The printed replay (FAULTLINE_SCHEDULE and FAULTLINE_SEED) runs that schedule in the
+// instantiation it selects: it fails the planted bug, not the correct variant.
+TEST_P(RetryVariants, AReplayedScheduleRunsInThisInstantiation) {
+  ::setenv("FAULTLINE_SCHEDULE", "fetch#0=error;fetch#1=error", 1);
+  ::setenv("FAULTLINE_SEED", "1", 1);
+  ::testing::internal::CaptureStdout();
+  const std::string out = variant_failures([&] { run_chaos_sweep(variant_plan(), retry_invariant(GetParam().attempts)); });
+  const std::string printed = ::testing::internal::GetCapturedStdout();
+  ::unsetenv("FAULTLINE_SCHEDULE");
+  ::unsetenv("FAULTLINE_SEED");
+  EXPECT_THAT(printed, HasSubstr(variant_test_name() + " replaying schedule fetch#0=error;fetch#1=error"));
+  if (GetParam().planted_bug)
+    EXPECT_THAT(out, HasSubstr("no answer after 2 attempts"));
+  else
+    EXPECT_EQ(out, "");
 }
 
 INSTANTIATE_TEST_SUITE_P(Retry, RetryVariants,

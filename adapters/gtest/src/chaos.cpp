@@ -395,7 +395,9 @@ void sweep_driver::run_body(sim_context& s) {
       if (p) *p = nullptr;
     }
   } current{current_, s};
-  auto out = s.run(body_(s));
+  // The sim's task calls the body when it starts, as FAULTLINE_CHAOS_TEST
+  // always did, so work before the body's first co_await runs on the sim.
+  auto out = s.run([this, &s] { return body_(s); });
   if (out.has_exception()) {
     try {
       std::rethrow_exception(out.exception());

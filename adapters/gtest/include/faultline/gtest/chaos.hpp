@@ -168,7 +168,9 @@ using chaos_body = std::function<asio::awaitable<void>(sim_context&)>;
 ///         faultline::async_fake<std::string(std::string)> fetch(sim, "fetch");
 ///         fetch.on_call().after(10ms).returns("ok").repeatedly();
 ///         auto r = co_await capture(fetch_with_retry(fetch, GetParam().max_attempts));
-///         if (count_failed(fetch) < 4) EXPECT_THAT(r, Returned("ok"));
+///         if (count_failed(fetch) < 4) {
+///           EXPECT_THAT(r, Returned("ok"));
+///         }
 ///       });
 /// }
 /// INSTANTIATE_TEST_SUITE_P(Retry, RetryVariants,
