@@ -41,8 +41,9 @@ using ::testing::IsEmpty;
 
 using bugs_test::fetch_fake;
 
-// Every bug's sweep runs seeds 1..200; each test states how many the bug needs at most.
-constexpr std::uint64_t seeds = 200;
+// Every bug's sweep runs seeds 1..200 (or FAULTLINE_SEEDS, if more); each test states how many
+// the bug needs at most.
+const std::uint64_t seeds = bugs_test::sweep_seeds(200);
 
 sweep_options plan_for(std::vector<std::pair<std::string, fault_rates>> points) {
   sweep_options o;

@@ -63,7 +63,7 @@ chaos_scenario backoff_scenario(Retry retry) {
 
 TEST(ChaosFindsOutage, ABackoffWhoseCapIsLostAfterALongOutage) {
   sweep_options o;
-  o.seeds = 200;
+  o.seeds = bugs_test::sweep_seeds(200);
   // The library's default outages, nothing else (outage_model's documentation).
   o.plan.point("fetch", fault_rates().outage(outage_model()));
   const auto buggy = backoff_scenario(LIFT(samples::bugs::retry_with_lost_cap));
@@ -141,7 +141,7 @@ chaos_scenario pool_scenario(WithConnection with_connection, bool check_mid_run 
 
 TEST(ChaosFindsOutage, APoolOverItsLimitOnlyMidRun) {
   sweep_options o;
-  o.seeds = 200;
+  o.seeds = bugs_test::sweep_seeds(200);
   o.plan.point("db.query", fault_rates().error(0.2));
   const auto buggy = pool_scenario(LIFT(samples::bugs::with_connection_early_release));
   const auto correct = pool_scenario(LIFT(samples::bugs::with_connection));

@@ -3,6 +3,7 @@
 // child-process mode, minimised to its one fault and replayed); the correct copies pass both.
 #include "breaker_trips_from_streak_start.hpp"
 #include "pool_uses_discarded_session.hpp"
+#include "scenario_support.hpp"
 
 #include <faultline/fake.hpp>
 #include <faultline/gtest/chaos.hpp>
@@ -145,7 +146,7 @@ TEST(SweepFinds, ACrashAfterAFailedCallInChildProcesses) {
   // Replayed, it crashes again; the correct pool survives it, and the whole sweep.
   EXPECT_TRUE(faultline::run_schedule(o, r.minimal->schedule, r.failure->seed, pool_scenario(true)).failed);
   EXPECT_FALSE(faultline::run_schedule(o, r.minimal->schedule, r.failure->seed, pool_scenario(false)).failed);
-  o.seeds = 50;  // a fork per seed: enough to pass every seed the buggy pool needed
+  o.seeds = bugs_test::sweep_seeds(50);  // a fork per seed: enough to pass every seed the buggy pool needed
   const auto clean = faultline::sweep(o, pool_scenario(false));
   EXPECT_FALSE(clean.failure) << faultline::describe(clean);
 }

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace {
 
@@ -60,8 +61,7 @@ BENCHMARK(chaos_seed_retry);
 
 // A whole sweep of 1,000 seeds, as FAULTLINE_CHAOS_TEST runs it (the
 // scenario holds, so every seed runs).
-void chaos_sweep_retry_1000(benchmark::State& state) {
-  auto o = plan();
+void sweep_1000_seeds(benchmark::State& state, faultline::sweep_options o) {
   o.seeds = 1000;
   for (auto _ : state) {
     const auto r = faultline::sweep(o, retry_scenario);
@@ -70,7 +70,25 @@ void chaos_sweep_retry_1000(benchmark::State& state) {
   state.counters["seeds_per_s"] =
       benchmark::Counter(static_cast<double>(state.iterations()) * 1000.0, benchmark::Counter::kIsRate);
 }
+
+void chaos_sweep_retry_1000(benchmark::State& state) { sweep_1000_seeds(state, plan()); }
 BENCHMARK(chaos_sweep_retry_1000)->Unit(benchmark::kMillisecond);
+
+// Issue 13's figure: the same sweep with correlated outages (the library's
+// default `outage_model()`) on top of the rates, and swarm mode (each seed
+// enables a random subset of points and fault kinds).
+void chaos_sweep_retry_outages_swarm_1000(benchmark::State& state) {
+  auto o = plan();
+  o.plan = faultline::chaos_plan()
+               .point("fetch", faultline::fault_rates()
+                                   .error(0.3)
+                                   .cancel(0.02)
+                                   .latency(faultline::latency_dist::uniform(1ms, 50ms, 0.3))
+                                   .outage(faultline::outage_model()))
+               .swarm();
+  sweep_1000_seeds(state, std::move(o));
+}
+BENCHMARK(chaos_sweep_retry_outages_swarm_1000)->Unit(benchmark::kMillisecond);
 
 // The same scenario on a fresh sim without chaos: what the sweep machinery adds.
 void plain_run_retry(benchmark::State& state) {

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <iostream>
 #include <stdexcept>
+#include <utility>
 #include <unistd.h>
 
 #if defined(__has_feature)
@@ -46,12 +47,19 @@ std::string full_name() {
   return info ? std::string(info->test_suite_name()) + "." + info->name() : std::string("?");
 }
 
-// The filter that selects this test and its shard copies.
+// Copies of the running sweep's test (register_chaos_test's shards); set
+// for the length of one sweep by `sweep_driver`.
+std::uint64_t running_copies = 1;
+
+// The filter that selects this test (one instantiation of a typed or
+// value-parameterised test: `Inst/Suite.Name/1`) and all its shard copies.
 std::string filter_name() {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
   if (!info) return "*";
   std::string name = info->name();
-  if (auto slash = name.find("/shard"); slash != std::string::npos) name = name.substr(0, slash) + "*";
+  // Only a registered copy's "/shard<k>" is cut: a parameter may be named "shard1".
+  if (auto slash = name.rfind("/shard"); running_copies > 1 && slash != std::string::npos)
+    name = name.substr(0, slash) + "*";
   return std::string(info->test_suite_name()) + "." + name;
 }
 
@@ -225,6 +233,9 @@ std::string regression_file(const chaos_env& e) {
   if (e.regressions_dir.empty()) return {};
   std::string name = filter_name();
   if (!name.empty() && name.back() == '*') name.pop_back();
+  // One flat file per instantiation: `Inst/Suite.Name/1` is `Inst-Suite.Name-1.txt`.
+  for (char& c : name)
+    if (c == '/') c = '-';
   return (std::filesystem::path(e.regressions_dir) / (name + ".txt")).string();
 }
 
@@ -337,18 +348,56 @@ chaos_env chaos_env::from_environment() {
   return e;
 }
 
-sim_context& chaos_test::sim() {
-  if (!sim_) throw std::logic_error("faultline: chaos_test::sim() outside a run; use it inside the chaos test's body");
-  return *sim_;
-}
+namespace {
 
-void chaos_test::run_body(sim_context& s, const body_fn& body) {
-  sim_ = &s;
-  struct reset {
-    sim_context*& p;
-    ~reset() { p = nullptr; }
-  } r{sim_};
-  auto out = s.run(body);
+// One sweep of a chaos body, as FAULTLINE_CHAOS_TEST, FAULTLINE_FAULT_SWEEP_TEST
+// and FAULTLINE_PAIRWISE_SWEEP_TEST run it, and the run_*_sweep functions
+// from any test body.
+class sweep_driver {
+ public:
+  // `current`, if any, points at the running sim for the length of each run.
+  sweep_driver(chaos_body body, std::uint64_t slice_index, std::uint64_t slice_count, sim_context** current = nullptr)
+      : body_(std::move(body)), current_(current), slice_index_(slice_index), slice_count_(slice_count),
+        copies_before_(std::exchange(running_copies, slice_count)) {
+    if (!body_) throw std::invalid_argument("faultline: the chaos sweep's body is empty; pass a coroutine function");
+  }
+  ~sweep_driver() { running_copies = copies_before_; }
+  sweep_driver(const sweep_driver&) = delete;
+  sweep_driver& operator=(const sweep_driver&) = delete;
+
+  void chaos(sweep_options o);
+  void faults(single_fault_options o, bool pairs);
+
+ private:
+  // One run of the body on `s`; failures are GoogleTest's, or thrown.
+  void run_body(sim_context& s);
+  chaos_scenario intercepted();
+  void replay_reporting(const sweep_options& o, const fault_schedule& s, std::uint64_t seed);
+  std::string replay_command(const fault_schedule& s, std::uint64_t seed) const;
+  // Replays the regression file's schedules; false when one failed (reported).
+  bool replay_regressions(const chaos_env& e, const sweep_options& o);
+
+  chaos_body body_;
+  sim_context** current_;
+  std::uint64_t slice_index_;
+  std::uint64_t slice_count_;
+  std::uint64_t copies_before_;
+};
+
+void sweep_driver::run_body(sim_context& s) {
+  // sim() of a FAULTLINE_CHAOS_TEST is this run's sim, and no other's after it.
+  struct current_sim {
+    sim_context** p;
+    current_sim(sim_context** slot, sim_context& s) : p(slot) {
+      if (p) *p = &s;
+    }
+    ~current_sim() {
+      if (p) *p = nullptr;
+    }
+  } current{current_, s};
+  // The sim's task calls the body when it starts, as FAULTLINE_CHAOS_TEST
+  // always did, so work before the body's first co_await runs on the sim.
+  auto out = s.run([this, &s] { return body_(s); });
   if (out.has_exception()) {
     try {
       std::rethrow_exception(out.exception());
@@ -366,13 +415,13 @@ void chaos_test::run_body(sim_context& s, const body_fn& body) {
   expect_clean_teardown(s, checks);
 }
 
-chaos_scenario chaos_test::intercepted(const body_fn& body) {
-  return [this, &body](sim_context& s) {
+chaos_scenario sweep_driver::intercepted() {
+  return [this](sim_context& s) {
     std::string failures;
     {
       failure_collector c;
       try {
-        run_body(s, body);
+        run_body(s);
       } catch (const std::exception& e) {
         report_failure(e.what());
       }
@@ -382,35 +431,34 @@ chaos_scenario chaos_test::intercepted(const body_fn& body) {
   };
 }
 
-std::string chaos_test::replay_command(const fault_schedule& s, std::uint64_t seed) const {
+std::string sweep_driver::replay_command(const fault_schedule& s, std::uint64_t seed) const {
   // Shell-quoted word by word: a point name may hold ', spaces or $.
   return rerun_command("FAULTLINE_SCHEDULE=" + shell_quote(s.to_string()) + " FAULTLINE_SEED=" + std::to_string(seed));
 }
 
-void chaos_test::replay_reporting(const sweep_options& o, const fault_schedule& s, std::uint64_t seed,
-                                  const body_fn& body) {
+void sweep_driver::replay_reporting(const sweep_options& o, const fault_schedule& s, std::uint64_t seed) {
   sweep_options in_process = o;
   in_process.isolate = false;
-  run_schedule(in_process, s, seed, [&](sim_context& sim) { run_body(sim, body); });
+  run_schedule(in_process, s, seed, [&](sim_context& sim) { run_body(sim); });
 }
 
-bool chaos_test::replay_regressions(const chaos_env& e, const sweep_options& o, const body_fn& body) {
+bool sweep_driver::replay_regressions(const chaos_env& e, const sweep_options& o) {
   const std::string file = regression_file(e);
   if (file.empty() || !std::filesystem::exists(file)) return true;
   bool ok = true;
   const auto known = read_regressions(file, ok);
   if (!ok) return false;
-  const auto scenario = intercepted(body);
+  const auto scenario = intercepted();
   for (const auto& r : known) {
     const chaos_run run = run_schedule(o, r.schedule, r.seed, scenario);
     if (!run.failed) continue;
-    RecordProperty("faultline_regression", file + ":" + std::to_string(r.line));
-    RecordProperty("faultline_minimal_schedule", r.schedule.to_string());
+    ::testing::Test::RecordProperty("faultline_regression", file + ":" + std::to_string(r.line));
+    ::testing::Test::RecordProperty("faultline_minimal_schedule", r.schedule.to_string());
     report_failure("faultline: a known failure fails again: " + file + ":" + std::to_string(r.line) + " (seed " +
                    std::to_string(r.seed) + ", " + (r.schedule.empty() ? "no faults" : r.schedule.to_string()) +
                    "), before any new seed ran\n  which fails with: " + run.failure.substr(0, run.failure.find('\n')) +
                    "\n  replay: " + replay_command(r.schedule, r.seed));
-    if (!o.isolate) replay_reporting(o, r.schedule, r.seed, body);
+    if (!o.isolate) replay_reporting(o, r.schedule, r.seed);
     return false;
   }
   if (!known.empty())
@@ -419,7 +467,7 @@ bool chaos_test::replay_regressions(const chaos_env& e, const sweep_options& o, 
   return true;
 }
 
-void chaos_test::run_chaos(sweep_options o, body_fn body) {
+void sweep_driver::chaos(sweep_options o) {
   // Faults cut scenarios short: unused steps and failpoints are expected.
   const quiet_self_reports quiet;
   const chaos_env e = chaos_env::from_environment();
@@ -437,21 +485,21 @@ void chaos_test::run_chaos(sweep_options o, body_fn body) {
     if (!s) return;
     std::cout << "[ chaos    ] " << full_name() << " replaying schedule " << s->to_string() << std::endl;
     log_schedule(e, *s, e.seed.value_or(0));
-    replay_reporting(o, *s, e.seed.value_or(0), body);
+    replay_reporting(o, *s, e.seed.value_or(0));
     return;
   }
   if (e.seed) {
     if (slice_index_ != 0) return;
     log_seed(e, *e.seed);
     o.isolate = false;  // a replay runs in-process, where a debugger can follow it
-    run_seed(o, *e.seed, [&](sim_context& sim) { run_body(sim, body); });
+    run_seed(o, *e.seed, [&](sim_context& sim) { run_body(sim); });
     return;
   }
   o.isolate = o.isolate || e.isolate;
   o.seeds = e.seeds;
   o.on_seed = [&e](std::uint64_t seed) { log_seed(e, seed); };
   o.on_schedule = [&e](const fault_schedule& s, std::uint64_t seed) { log_schedule(e, s, seed); };
-  if (slice_index_ == 0 && !replay_regressions(e, o, body)) return;
+  if (slice_index_ == 0 && !replay_regressions(e, o)) return;
   const auto start = std::chrono::steady_clock::now();
   if (e.time_budget) {
     // Seeds until the wall-clock budget is spent, a progress line every 5 s.
@@ -470,25 +518,25 @@ void chaos_test::run_chaos(sweep_options o, body_fn body) {
       return now < deadline;
     };
   }
-  const sweep_result r = sweep(o, intercepted(body));
+  const sweep_result r = sweep(o, intercepted());
   const double took = seconds_since(start);
-  RecordProperty("faultline_seeds_run", std::to_string(r.seeds_run));
-  RecordProperty("faultline_faults", describe_faults(r.coverage));
-  RecordProperty("faultline_calls", describe_calls(r.coverage));
+  ::testing::Test::RecordProperty("faultline_seeds_run", std::to_string(r.seeds_run));
+  ::testing::Test::RecordProperty("faultline_faults", describe_faults(r.coverage));
+  ::testing::Test::RecordProperty("faultline_calls", describe_calls(r.coverage));
   if (!r.failure) {
     std::string line = full_name() + ": " + std::to_string(r.seeds_run) + " seeds passed (" +
                        describe_faults(r.coverage) + "; " + describe_calls(r.coverage) + "; " + wall_time(took) + ")";
     if (!r.never_exercised.empty()) {
       line += "; never exercised:";
       for (const auto& g : r.never_exercised) line += " " + g + ";";
-      RecordProperty("faultline_never_exercised", line.substr(line.find("never exercised:") + 17));
+      ::testing::Test::RecordProperty("faultline_never_exercised", line.substr(line.find("never exercised:") + 17));
     }
     std::cout << "[ chaos    ] " << line << std::endl;
     return;
   }
   const chaos_run& f = *r.failure;
-  RecordProperty("faultline_seed", std::to_string(f.seed));
-  RecordProperty("faultline_schedule", f.schedule.to_string());
+  ::testing::Test::RecordProperty("faultline_seed", std::to_string(f.seed));
+  ::testing::Test::RecordProperty("faultline_schedule", f.schedule.to_string());
   const std::string range = e.time_budget ? "seeds from " + std::to_string(o.first_seed) + " within a " +
                                                  std::to_string(e.time_budget->count()) + " s budget"
                                            : "seeds " + std::to_string(o.first_seed) + ".." +
@@ -496,16 +544,16 @@ void chaos_test::run_chaos(sweep_options o, body_fn body) {
   std::string report =
       "faultline: chaos sweep failed at seed " + std::to_string(f.seed) + " (of " + range + ")\n" + describe(r);
   if (!o.isolate) {
-    const determinism_result d = check_determinism(o, f.seed, intercepted(body));
+    const determinism_result d = check_determinism(o, f.seed, intercepted());
     if (!d.deterministic)
       report += "  the seed does not replay bit for bit; first difference: " + d.first_difference + "\n";
   }
   const bool minimal_found = r.minimal && r.minimal->reproduced;
   const fault_schedule& minimal = minimal_found ? r.minimal->schedule : f.schedule;
-  RecordProperty("faultline_minimal_schedule", minimal.to_string());
+  ::testing::Test::RecordProperty("faultline_minimal_schedule", minimal.to_string());
   report += "  replay: " + replay_command(minimal, f.seed) + "\n";
   report += "  replay the seed: " + rerun_command("FAULTLINE_SEED=" + std::to_string(f.seed));
-  RecordProperty("faultline_replay", replay_command(minimal, f.seed));
+  ::testing::Test::RecordProperty("faultline_replay", replay_command(minimal, f.seed));
   report_failure(report);
   if (minimal_found) append_regression(e, f.seed, minimal);
   // Isolated, the failure may be a crash: the report above is all there is.
@@ -513,14 +561,10 @@ void chaos_test::run_chaos(sweep_options o, body_fn body) {
   // The minimal schedule once more, reported as usual: its failures, and the
   // failure timeline of its sim.
   o.on_schedule = nullptr;
-  replay_reporting(o, minimal, f.seed, body);
+  replay_reporting(o, minimal, f.seed);
 }
 
-void chaos_test::run_single_faults(single_fault_options o, body_fn body) { run_fault_sweep(std::move(o), false, std::move(body)); }
-
-void chaos_test::run_fault_pairs(single_fault_options o, body_fn body) { run_fault_sweep(std::move(o), true, std::move(body)); }
-
-void chaos_test::run_fault_sweep(single_fault_options o, bool pairs, body_fn body) {
+void sweep_driver::faults(single_fault_options o, bool pairs) {
   const quiet_self_reports quiet;  // as in run_chaos
   const chaos_env e = chaos_env::from_environment();
   if (!e.error.empty()) {
@@ -535,27 +579,27 @@ void chaos_test::run_fault_sweep(single_fault_options o, bool pairs, body_fn bod
     const auto s = schedule_from(e);
     if (!s) return;
     log_schedule(e, *s, o.seed);
-    replay_reporting(so, *s, o.seed, body);
+    replay_reporting(so, *s, o.seed);
     return;
   }
   o.isolate = o.isolate || e.isolate;
   so.isolate = o.isolate;
   so.on_schedule = [&e](const fault_schedule& s, std::uint64_t seed) { log_schedule(e, s, seed); };
   o.on_schedule = [&e, seed = o.seed](const fault_schedule& s) { log_schedule(e, s, seed); };
-  if (!replay_regressions(e, so, body)) return;
+  if (!replay_regressions(e, so)) return;
   const char* what = pairs ? "pairwise sweep" : "single-fault sweep";
   const auto start = std::chrono::steady_clock::now();
   single_fault_result r;
   try {
-    r = pairs ? sweep_fault_pairs(o, intercepted(body)) : sweep_single_faults(o, intercepted(body));
+    r = pairs ? sweep_fault_pairs(o, intercepted()) : sweep_single_faults(o, intercepted());
   } catch (const std::invalid_argument& x) {
     report_failure(x.what());
     return;
   }
   const double took = seconds_since(start);
-  RecordProperty("faultline_runs", std::to_string(r.runs));
-  RecordProperty("faultline_calls", describe_calls(r.baseline.coverage));
-  RecordProperty("faultline_failures", std::to_string(r.failures.size()));
+  ::testing::Test::RecordProperty("faultline_runs", std::to_string(r.runs));
+  ::testing::Test::RecordProperty("faultline_calls", describe_calls(r.baseline.coverage));
+  ::testing::Test::RecordProperty("faultline_failures", std::to_string(r.failures.size()));
   if (r.failures.empty() && !r.truncated) {
     std::cout << "[ chaos    ] " << full_name() << ": " << what << " passed: " << describe(r).substr(0, describe(r).size() - 1)
               << " in " << wall_time(took) << std::endl;
@@ -569,17 +613,59 @@ void chaos_test::run_fault_sweep(single_fault_options o, bool pairs, body_fn bod
   const chaos_run& first = r.failures.front();
   std::string all;
   for (const auto& f : r.failures) all += (all.empty() ? "" : "\n") + f.schedule.to_string();
-  RecordProperty("faultline_schedule", first.schedule.to_string());
-  RecordProperty("faultline_failing_schedules", all);
+  ::testing::Test::RecordProperty("faultline_schedule", first.schedule.to_string());
+  ::testing::Test::RecordProperty("faultline_failing_schedules", all);
   report += "  replay: " + replay_command(first.schedule, o.seed);
   if (r.failures.size() > 1) report += "\n  (that replays the first row; for another, put its fault in FAULTLINE_SCHEDULE)";
-  RecordProperty("faultline_replay", replay_command(first.schedule, o.seed));
+  ::testing::Test::RecordProperty("faultline_replay", replay_command(first.schedule, o.seed));
   report_failure(report);
   for (const auto& f : r.failures) append_regression(e, o.seed, f.schedule);
   if (o.isolate) return;
   so.on_schedule = nullptr;
-  replay_reporting(so, first.schedule, o.seed, body);
+  replay_reporting(so, first.schedule, o.seed);
 }
+
+// A FAULTLINE_CHAOS_TEST body reaches its sim through `sim()`, not a parameter.
+chaos_body with_own_sim(std::function<asio::awaitable<void>()> body) {
+  return [body = std::move(body)](sim_context&) { return body(); };
+}
+
+}  // namespace
+
+sim_context& chaos_test::sim() {
+  if (!sim_) throw std::logic_error("faultline: chaos_test::sim() outside a run; use it inside the chaos test's body");
+  return *sim_;
+}
+
+void chaos_test::run_chaos(sweep_options o, body_fn body) {
+  sweep_driver(with_own_sim(std::move(body)), slice_index_, slice_count_, &sim_).chaos(std::move(o));
+}
+
+void chaos_test::run_single_faults(single_fault_options o, body_fn body) {
+  sweep_driver(with_own_sim(std::move(body)), slice_index_, slice_count_, &sim_).faults(std::move(o), false);
+}
+
+void chaos_test::run_fault_pairs(single_fault_options o, body_fn body) {
+  sweep_driver(with_own_sim(std::move(body)), slice_index_, slice_count_, &sim_).faults(std::move(o), true);
+}
+
+void run_chaos_sweep(sweep_options options, chaos_body body) { sweep_driver(std::move(body), 0, 1).chaos(std::move(options)); }
+
+void run_chaos_sweep(chaos_plan plan, chaos_body body) {
+  run_chaos_sweep(chaos_test_options(std::move(plan)), std::move(body));
+}
+
+void run_fault_sweep(single_fault_options options, chaos_body body) {
+  sweep_driver(std::move(body), 0, 1).faults(std::move(options), false);
+}
+
+void run_fault_sweep(chaos_body body) { run_fault_sweep({}, std::move(body)); }
+
+void run_pairwise_sweep(single_fault_options options, chaos_body body) {
+  sweep_driver(std::move(body), 0, 1).faults(std::move(options), true);
+}
+
+void run_pairwise_sweep(chaos_body body) { run_pairwise_sweep({}, std::move(body)); }
 
 void register_chaos_test(const char* suite, const char* name, const char* file, int line,
                          std::function<chaos_test*()> make) {

@@ -1,4 +1,4 @@
-// faultline - chaos sweeps as GoogleTest tests: FAULTLINE_CHAOS_TEST, FAULTLINE_FAULT_SWEEP_TEST.
+// faultline - chaos sweeps as GoogleTest tests: FAULTLINE_CHAOS_TEST, FAULTLINE_FAULT_SWEEP_TEST, run_chaos_sweep.
 #pragma once
 
 #include <faultline/gtest/fixture.hpp>
@@ -115,19 +115,83 @@ class chaos_test : public ::testing::Test {
   void run_fault_pairs(single_fault_options options, body_fn body);
 
  private:
-  // One run of the body on `s`; failures are GoogleTest's, or thrown.
-  void run_body(sim_context& s, const body_fn& body);
-  chaos_scenario intercepted(const body_fn& body);
-  void replay_reporting(const sweep_options& o, const fault_schedule& s, std::uint64_t seed, const body_fn& body);
-  std::string replay_command(const fault_schedule& s, std::uint64_t seed) const;
-  void run_fault_sweep(single_fault_options options, bool pairs, body_fn body);
-  // Replays the regression file's schedules; false when one failed (reported).
-  bool replay_regressions(const chaos_env& e, const sweep_options& o, const body_fn& body);
-
   sim_context* sim_ = nullptr;
   std::uint64_t slice_index_ = 0;
   std::uint64_t slice_count_ = 1;
 };
+
+/// The body of a sweep run by `run_chaos_sweep`, `run_fault_sweep` or
+/// `run_pairwise_sweep`: a coroutine function called once per run with that
+/// run's fresh sim.
+using chaos_body = std::function<asio::awaitable<void>(sim_context&)>;
+
+/// A seeded chaos sweep, exactly as FAULTLINE_CHAOS_TEST runs it, from the
+/// body of any GoogleTest test: `TEST`, `TEST_F`, and above all `TEST_P` and
+/// `TYPED_TEST`, so one sweep runs against several implementations or
+/// parameters (a correct variant and a planted bug, two backends, three
+/// retry policies). `body` runs once per seed on a fresh sim, with chaos
+/// drawing faults from `plan` (a `chaos_plan`, or full `sweep_options`); a
+/// run fails as a FAULTLINE_CHAOS_TEST run does, and so does the test.
+///
+/// The environment (`chaos_env`), the summary line, the failure report,
+/// seed logs, crash notes, regression files and XML properties are those of
+/// FAULTLINE_CHAOS_TEST, named after the running test *instantiation*:
+/// `Inst/Suite.Name/1` (value-parameterised) or `Suite/0.Name` (typed), so
+/// the printed replay command (`--gtest_filter=` plus `FAULTLINE_SCHEDULE`
+/// and `FAULTLINE_SEED`) runs exactly that one instantiation, and its
+/// regression file is `<dir>/Inst-Suite.Name-1.txt` (`/` becomes `-`). Give
+/// the instantiations names (`INSTANTIATE_TEST_SUITE_P`'s name generator,
+/// `TYPED_TEST_SUITE`'s name class) and replays and regression files follow
+/// the variant, not its position in the list.
+///
+/// Sharding: GoogleTest's sharding gives each instantiation to one shard,
+/// which runs its whole sweep; every seed of every instantiation still runs
+/// exactly once.
+///
+/// The body is a lambda coroutine that may capture by reference: the
+/// function keeps it alive until the sweep ends, which outlasts every run.
+/// Call it from the test's own thread, once per call of the sweep (it is not
+/// reentrant); throws `std::invalid_argument` if `body` is empty.
+///
+/// **Example**:
+/// ```
+/// struct retry_variant {
+///   std::string name;
+///   int max_attempts;  // the planted bug: 3 instead of 4
+/// };
+/// class RetryVariants : public ::testing::TestWithParam<retry_variant> {};
+///
+/// TEST_P(RetryVariants, AnswersWhenAnyOfFourAttemptsDoes) {
+///   faultline::testing::run_chaos_sweep(
+///       faultline::chaos_plan().point("fetch", faultline::fault_rates().error(0.3)),
+///       [&](faultline::sim_context& sim) -> boost::asio::awaitable<void> {
+///         faultline::async_fake<std::string(std::string)> fetch(sim, "fetch");
+///         fetch.on_call().after(10ms).returns("ok").repeatedly();
+///         auto r = co_await capture(fetch_with_retry(fetch, GetParam().max_attempts));
+///         if (count_failed(fetch) < 4) {
+///           EXPECT_THAT(r, Returned("ok"));
+///         }
+///       });
+/// }
+/// INSTANTIATE_TEST_SUITE_P(Retry, RetryVariants,
+///                          ::testing::Values(retry_variant{"correct", 4}, retry_variant{"gives_up_early", 3}),
+///                          [](const auto& info) { return info.param.name; });
+/// ```
+void run_chaos_sweep(sweep_options options, chaos_body body);
+void run_chaos_sweep(chaos_plan plan, chaos_body body);
+
+/// An exhaustive single-fault sweep, exactly as FAULTLINE_FAULT_SWEEP_TEST
+/// runs it, from any test body; named after the running instantiation as
+/// `run_chaos_sweep` is. `options` picks kinds, error codes, latencies and
+/// points.
+void run_fault_sweep(single_fault_options options, chaos_body body);
+void run_fault_sweep(chaos_body body);
+
+/// Every pair of faults, exactly as FAULTLINE_PAIRWISE_SWEEP_TEST runs it,
+/// from any test body; named after the running instantiation as
+/// `run_chaos_sweep` is.
+void run_pairwise_sweep(single_fault_options options, chaos_body body);
+void run_pairwise_sweep(chaos_body body);
 
 /// Registers a chaos test `suite.name` (or one copy per shard) whose body
 /// `make()` creates; used by the macros.
