@@ -9,6 +9,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <memory>
@@ -99,6 +100,7 @@ namespace detail {
 // default constructor (co_spawn's handler would otherwise demand one).
 template <class T>
 asio::awaitable<void> task_body(std::shared_ptr<task_state<T>> s, asio::awaitable<T> a) {
+  s->set_thread_slot((co_await asio::this_coro::cancellation_state).slot());
   if constexpr (std::is_void_v<T>)
     co_await std::move(a);
   else
@@ -109,6 +111,7 @@ asio::awaitable<void> task_body(std::shared_ptr<task_state<T>> s, asio::awaitabl
 // until the coroutine it started has finished.
 template <class T, class F>
 asio::awaitable<void> task_body_fn(std::shared_ptr<task_state<T>> s, F f) {
+  s->set_thread_slot((co_await asio::this_coro::cancellation_state).slot());
   if constexpr (std::is_void_v<T>)
     co_await f();
   else
