@@ -270,7 +270,7 @@ void chaos_engine::off(bool record) {
   core_->set_chaos_active(record);
 }
 
-std::optional<fault> chaos_engine::decide(std::string_view point, std::uint64_t call) {
+std::optional<fault> chaos_engine::decide(std::string_view point, std::uint64_t call, bool timer) {
   if (mode_ == mode::scripted) {
     // Ordered look-up, not schedule_.find: replaying a schedule of n faults
     // stays O(n log n) over the run.
@@ -287,13 +287,14 @@ std::optional<fault> chaos_engine::decide(std::string_view point, std::uint64_t 
   auto on = [&](swarm_kind k) { return ((swarm_kinds_ >> k) & 1u) != 0; };
   std::uint64_t h = detail::splitmix64(core_->seed() ^ detail::splitmix64(detail::fnv1a(point)));
   h = detail::splitmix64(h ^ call);
-  if (r.outage() && on(sw_outage))
+  // A timer can only be late: its point draws latency and latency outages only.
+  if (r.outage() && on(sw_outage) && (!timer || r.outage()->kind() == fault_kind::latency))
     if (auto f = outage_fault(point, call, *r.outage(), h)) return f;
   const double u = detail::unit_interval(h);
   // Swarm mode switches a kind off by zeroing its rate; the others keep theirs.
-  const double error_rate = on(sw_error) ? r.error_rate() : 0.0;
-  const double hang_rate = on(sw_hang) ? r.hang_rate() : 0.0;
-  const double cancel_rate = on(sw_cancel) ? r.cancel_rate() : 0.0;
+  const double error_rate = on(sw_error) && !timer ? r.error_rate() : 0.0;
+  const double hang_rate = on(sw_hang) && !timer ? r.hang_rate() : 0.0;
+  const double cancel_rate = on(sw_cancel) && !timer ? r.cancel_rate() : 0.0;
   fault f;
   f.point = std::string(point);
   f.call = call;
@@ -365,10 +366,26 @@ std::optional<fault> chaos_engine::outage_fault(std::string_view point, std::uin
 }
 
 std::optional<fault> chaos_engine::draw(std::string_view point, std::uint32_t trace_subject) {
+  return draw_at(point, trace_subject, false);
+}
+
+bool chaos_engine::names_point(std::string_view point) const {
+  if (mode_ == mode::seeded) return plan_.points().find(point) != plan_.points().end();
+  if (mode_ != mode::scripted) return false;
+  auto it = index_.lower_bound(std::pair<std::string_view, std::uint64_t>(point, 0));
+  return it != index_.end() && it->first.first == point;
+}
+
+std::optional<fault> chaos_engine::draw_timer(std::string_view point, std::uint32_t trace_subject) {
+  if (mode_ == mode::off) return std::nullopt;
+  return draw_at(point, trace_subject, true);
+}
+
+std::optional<fault> chaos_engine::draw_at(std::string_view point, std::uint32_t trace_subject, bool timer) {
   auto it = coverage_.find(point);
   if (it == coverage_.end()) it = coverage_.emplace(std::string(point), point_coverage{}).first;
   const std::uint64_t call = it->second.calls++;
-  auto f = decide(point, call);
+  auto f = decide(point, call, timer);
   if (!f) return f;
   it->second.injected.add(f->kind);
   log_.faults().push_back(*f);
@@ -379,6 +396,7 @@ std::optional<fault> chaos_engine::draw(std::string_view point, std::uint32_t tr
     default: detail += faultline::to_string(f->kind); break;
   }
   detail += " at call #" + std::to_string(call);
+  if (timer) detail += " of " + std::string(point);  // the trace names the timer by number only
   core_->journal().record(core_->now(), event_kind::fault, trace_subject, static_cast<std::int64_t>(call),
                           std::move(detail));
   return f;

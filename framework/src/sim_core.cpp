@@ -75,16 +75,35 @@ void unlink_from_timer(timer_wait* w) noexcept {
 sim_core::sim_core(sim_context& ctx, const sim_options& options)
     : ctx_(ctx),
       step_limit_(options.step_limit),
+      zero_wait_limit_(options.zero_wait_limit),
+      min_wait_(options.min_wait.count()),
       seed_(options.seed),
       horizon_(options.horizon.count()),
       perturb_(options.perturb),
+      pct_(options.perturb && options.perturb_mode == perturbation::pct),
       owner_(std::this_thread::get_id()),
       trace_(options.trace_capacity) {
   if (options.step_limit == 0)
     throw std::invalid_argument("faultline: sim_options::step_limit is 0; it must allow at least one handler per instant");
+  if (options.min_wait.count() < 0)
+    throw std::invalid_argument("faultline: sim_options::min_wait is " + std::to_string(options.min_wait.count()) + "ns" +
+                                "; it must be zero (off) or positive");
   if (options.horizon.count() <= 0)
     throw std::invalid_argument("faultline: sim_options::horizon is " + to_string(options.horizon) +
                                 "; it must be positive");
+  if (options.pct_depth == 0)
+    throw std::invalid_argument("faultline: sim_options::pct_depth is 0; PCT needs a depth of at least 1 (1: no "
+                                "change points, only seeded priorities)");
+  if (options.pct_steps == 0)
+    throw std::invalid_argument("faultline: sim_options::pct_steps is 0; change points need at least 1 choice to "
+                                "fall among");
+  if (pct_) {
+    // d - 1 change points among the first pct_steps choices, drawn from the seed.
+    pct_depth_ = options.pct_depth;
+    for (std::uint32_t i = 1; i < options.pct_depth; ++i)
+      pct_change_points_.push_back(1 + splitmix64(seed_ ^ splitmix64(0x5043'5400'0000'0000ull + i)) % options.pct_steps);
+    std::sort(pct_change_points_.begin(), pct_change_points_.end());
+  }
   trace_.set_clock(&now_);
   trace_.add_subject("sim");  // subject 0: the sim itself
   // The sim's own failpoints, armed from FAULTLINE_FAILPOINTS (throws
@@ -114,6 +133,66 @@ ready_op* sim_core::pop_perturbed() noexcept {
   else
     head_ = op->next_;
   if (tail_ == op) tail_ = prev;
+  return op;
+}
+
+void sim_core::unlink_ready(ready_op* prev, ready_op* op) noexcept {
+  if (prev)
+    prev->next_ = op->next_;
+  else
+    head_ = op->next_;
+  if (tail_ == op) tail_ = prev;
+}
+
+void sim_core::pct_push(const ready_op* op) noexcept {
+  // Inside a handler: the same logical thread (a coroutine's next step, what
+  // it posts) keeps its priority. Elsewhere (a timer firing): a fresh one,
+  // above every change point's (1 .. depth - 1).
+  std::uint64_t p = pct_current_;
+  if (p == 0) p = pct_depth_ + (splitmix64(seed_ ^ splitmix64(++perturb_draws_)) >> 2);
+  try {
+    pct_priority_[op] = p;
+  } catch (...) {
+    // Out of memory for the side table: the op runs at the lowest priority.
+  }
+}
+
+ready_op* sim_core::pop_pct() noexcept {
+  // The highest priority runs; equal ones (one thread's steps) in FIFO order.
+  auto priority = [this](const ready_op* op) {
+    auto it = pct_priority_.find(op);
+    return it == pct_priority_.end() ? std::uint64_t{0} : it->second;
+  };
+  auto pick = [&](ready_op*& prev_best) {
+    ready_op* best = head_;
+    std::uint64_t best_p = priority(best);
+    prev_best = nullptr;
+    for (ready_op *prev = head_, *p = head_->next_; p; prev = p, p = p->next_)
+      if (const std::uint64_t q = priority(p); q > best_p) {
+        best = p;
+        best_p = q;
+        prev_best = prev;
+      }
+    return best;
+  };
+  ready_op* prev = nullptr;
+  ready_op* op = pick(prev);
+  if (head_->next_) {
+    // A choice: at the i-th change point the chosen op drops to priority
+    // d - i, below every fresh one and every earlier change point's, and the
+    // highest other runs instead.
+    ++pct_choices_;
+    std::size_t i = 0;
+    while (i < pct_change_points_.size() && pct_change_points_[i] < pct_choices_) ++i;
+    if (i < pct_change_points_.size() && pct_change_points_[i] == pct_choices_) {
+      pct_priority_[op] = pct_depth_ - 1 - i;
+      op = pick(prev);
+    }
+  }
+  unlink_ready(prev, op);
+  auto it = pct_priority_.find(op);
+  pct_current_ = it == pct_priority_.end() ? 1 : it->second;
+  if (it != pct_priority_.end()) pct_priority_.erase(it);
   return op;
 }
 
@@ -159,8 +238,10 @@ void sim_core::register_timer(sim_timer_state& t) {
 
 void sim_core::unregister_timer(sim_timer_state& t) noexcept { unlink(t); }
 
-void sim_core::start_wait(sim_timer_state& t, timer_wait* w) {
-  w->deadline = due_at(t.expiry);
+bool sim_core::start_wait(sim_timer_state& t, timer_wait* w) {
+  w->deadline = timer_due_at(t.expiry);
+  if (chaos_active_) [[unlikely]]
+    w->deadline = late_deadline(t, w->deadline);
   w->since = now_;
   w->order = trace_.total();
   w->timer_id = t.id;
@@ -172,6 +253,27 @@ void sim_core::start_wait(sim_timer_state& t, timer_wait* w) {
   trace_.record(now_, event_kind::timer_wait, trace::timer_bit | t.id, w->deadline);
   // An expiry already reached still completes through the queue, never inline.
   timers_.push(w, w->deadline);
+  return count_zero_wait(w->deadline);
+}
+
+std::int64_t sim_core::late_deadline(const sim_timer_state& t, std::int64_t deadline) {
+  if (deadline == never) return deadline;  // a parked wait never fires: late means nothing
+  const std::string point = t.name.empty() ? "timer#" + std::to_string(t.id) : t.name;
+  // An unnamed timer is a point only where the plan or schedule names it, so
+  // plans written before timers were points (whose defaults would apply to
+  // every timer) draw exactly what they drew then.
+  if (t.name.empty() && !chaos_->names_point(point)) return deadline;
+  const auto f = chaos_->draw_timer(point, trace::timer_bit | t.id);
+  if (!f) return deadline;
+  if (f->kind != fault_kind::latency) {
+    stop(std::make_exception_ptr(schedule_error(
+        "faultline: the schedule injects " + f->to_string() + ", but " + point +
+        " is a timer, which can only fire late: a timer point takes latency(d) only (" + point + "#" +
+        std::to_string(f->call) + "=latency(40ms)); fix or drop that entry")));
+    return deadline;
+  }
+  count_fault(fault_kind::latency);
+  return saturating_deadline(deadline, f->latency.count());
 }
 
 bool sim_core::cancel_wait(timer_wait* w) {
@@ -184,14 +286,15 @@ bool sim_core::cancel_wait(timer_wait* w) {
   return true;
 }
 
-void sim_core::start_sleep(timer_wait* w, std::int64_t deadline) {
-  w->deadline = due_at(deadline);
+bool sim_core::start_sleep(timer_wait* w, std::int64_t deadline) {
+  w->deadline = timer_due_at(deadline);
   w->since = now_;
   w->order = trace_.total();
   w->timer_id = ++timer_ids_;
   w->timer = nullptr;
   trace_.record(now_, event_kind::timer_wait, trace::timer_bit | w->timer_id, w->deadline);
   timers_.push(w, w->deadline);
+  return count_zero_wait(w->deadline);
 }
 
 void sim_core::schedule(timer_wait* w, std::int64_t deadline) {
@@ -335,6 +438,7 @@ void sim_core::set_now(std::int64_t t) {
       run_watch(t);
     now_ = t;
     steps_at_instant_ = 0;
+    zero_waits_at_instant_ = 0;
   }
 }
 
@@ -346,6 +450,7 @@ void sim_core::run_watch(std::int64_t t) {
     watch_at_ = parked_deadline;
     now_ = at;
     steps_at_instant_ = 0;
+    zero_waits_at_instant_ = 0;
     watch_->clock_due(at);
     if (stop_) std::rethrow_exception(stop_);
   }
@@ -357,6 +462,8 @@ void sim_core::run_one(ready_op* op) {
     throw_livelock();
   }
   op->invoke();
+  if (pct_) [[unlikely]]
+    pct_current_ = 0;  // what is queued from now on (timers firing) is no one's continuation
   if (stop_) [[unlikely]]
     std::rethrow_exception(stop_);
 }
@@ -484,6 +591,32 @@ void sim_core::throw_livelock() {
                     "(a busy-wait?). Raise sim_options::step_limit if this much work at one instant is intended" +
                     list_pending(ops, outstanding_work()) + tail(trace_);
   throw livelock_error(msg, sim_clock::time_point(sim_clock::duration(now_)), std::move(ops));
+}
+
+void sim_core::zero_wait_loop(const timer_wait* w, const boost::asio::cancellation_slot& slot) {
+  // The coroutine waiting is the task whose coroutine's cancellation state
+  // hands out `slot` (task_state_base::runs_through); a coroutine started
+  // with plain co_spawn, or one that reset its cancellation state, has none.
+  std::string waiter;
+  for (const sim_object* o = objects_head_; o && waiter.empty(); o = o->next_)
+    if (const auto* t = dynamic_cast<const task_state_base*>(o); t && t->runs_through(slot))
+      waiter = "task " + t->name();
+  if (waiter.empty()) waiter = "a coroutine faultline cannot name (start it with sim.spawn(name, ...) to see its name)";
+  const std::string number = "timer#" + std::to_string(w->timer_id);
+  const std::string timer = !w->timer                ? number + " (a sleep_for/sleep_until)"
+                            : w->timer->name.empty() ? number
+                                                     : w->timer->name + " (" + number + ")";
+  trace_.record(now_, event_kind::livelock, trace::timer_bit | w->timer_id,
+                static_cast<std::int64_t>(zero_wait_limit_));
+  std::string msg = "faultline: zero-length wait loop at " + at(now_) + ": " + std::to_string(zero_wait_limit_) +
+                    " timer waits of zero length started at this instant, so virtual time can never move; the "
+                    "last was on " + timer + ", awaited by " + waiter +
+                    ". A sleep or expiry that rounds to 0 ns (a duration computed in double?) retried forever does "
+                    "this: give the wait a positive duration, or set sim_options::min_wait so that every timer "
+                    "wait lasts at least that long; raise sim_options::zero_wait_limit if this many zero-length "
+                    "waits at one instant are intended" +
+                    list_pending(pending(), outstanding_work()) + tail(trace_);
+  stop(std::make_exception_ptr(livelock_error(msg, sim_clock::time_point(sim_clock::duration(now_)), pending())));
 }
 
 void sim_core::throw_horizon(std::int64_t next) {

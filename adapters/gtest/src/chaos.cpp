@@ -96,9 +96,21 @@ std::string shell_word(std::string_view s) {
   return plain ? std::string(s) : shell_quote(s);
 }
 
+// The handler order of the chaos test running, "FAULTLINE_PERTURB=... " or
+// empty: every replay command carries it, since the seed replays an order
+// only under the same mode.
+std::string perturb_env;
+
+std::string perturb_env_of(const sweep_options& o) {
+  if (!o.perturb) return {};
+  if (o.sim.perturb_mode == perturbation::pct)
+    return "FAULTLINE_PERTURB=pct:" + std::to_string(o.sim.pct_depth) + " ";
+  return "FAULTLINE_PERTURB=1 ";
+}
+
 // The command line that runs this test alone with `env` in front.
 std::string rerun_command(const std::string& env) {
-  return env + " " + shell_word(self_path()) + " --gtest_filter=" + shell_quote(filter_name());
+  return perturb_env + env + " " + shell_word(self_path()) + " --gtest_filter=" + shell_quote(filter_name());
 }
 
 // ---- Crash notes: what runs now, preformatted before each run, so that a
@@ -327,7 +339,25 @@ chaos_env chaos_env::from_environment() {
   }
   if (const char* v = env("FAULTLINE_SCHEDULE")) e.schedule = v;
   if (const char* v = env("FAULTLINE_SEED_LOG")) e.seed_log = v;
-  if (const char* v = env("FAULTLINE_PERTURB")) e.perturb = std::strcmp(v, "0") != 0;
+  if (const char* v = env("FAULTLINE_PERTURB")) {
+    const std::string_view text = v;
+    std::uint64_t depth = 0;
+    if (text == "0" || text == "1") {
+      e.perturb = text == "1";
+    } else if (text == "pct") {
+      e.perturb = true;
+      e.perturb_mode = perturbation::pct;
+    } else if (text.substr(0, 4) == "pct:" && parse_u64(std::string(text.substr(4)).c_str(), depth) && depth > 0 &&
+               depth <= UINT32_MAX) {
+      e.perturb = true;
+      e.perturb_mode = perturbation::pct;
+      e.pct_depth = static_cast<std::uint32_t>(depth);
+    } else {
+      e.error = "FAULTLINE_PERTURB=\"" + std::string(text) +
+                "\" is not a handler order; set 1 (shuffle), pct (PCT, depth 3), pct:<d> (PCT with d - 1 change "
+                "points, d >= 1) or 0 (off)";
+    }
+  }
   if (const char* v = env("FAULTLINE_ISOLATE")) e.isolate = std::strcmp(v, "0") != 0;
   if (const char* v = env("FAULTLINE_REGRESSIONS_DIR")) e.regressions_dir = v;
   if (const char* v = env("FAULTLINE_SWEEP_BUDGET")) {
@@ -475,7 +505,12 @@ void sweep_driver::chaos(sweep_options o) {
     report_failure("faultline: " + e.error);
     return;
   }
-  o.perturb = o.perturb || e.perturb;
+  if (e.perturb) {
+    o.perturb = true;
+    o.sim.perturb_mode = e.perturb_mode;
+    if (e.pct_depth) o.sim.pct_depth = *e.pct_depth;
+  }
+  perturb_env = perturb_env_of(o);
   o.shard_index = slice_index_;
   o.shard_count = slice_count_;
   const crash_guard guard;

@@ -375,6 +375,16 @@ class chaos_engine {
   /// For injection points: counts a call of `point` and says what to inject
   /// (nothing when empty). Records the fault in the log and the trace.
   std::optional<fault> draw(std::string_view point, std::uint32_t trace_subject);
+  /// For timers (`steady_timer`): true when the plan names `point`, or the
+  /// schedule replayed has a fault there; an unnamed timer (`timer#3`) is an
+  /// injection point only then.
+  bool names_point(std::string_view point) const;
+  /// `draw` for a timer's wait: a plan draws only latency there (its error,
+  /// hang and cancel rates, and outages of another kind, do not apply); a
+  /// schedule's fault is returned whatever its kind, for the timer to reject.
+  /// Counts nothing in record-only mode (`off(true)`), so exhaustive sweeps,
+  /// which try every kind at the points their fault-free run saw, skip timers.
+  std::optional<fault> draw_timer(std::string_view point, std::uint32_t trace_subject);
 
   /// Under a swarm plan (`chaos_plan::swarm`), the subset this seed enabled,
   /// over the plan's fault kinds and the points it names or saw called, in
@@ -389,7 +399,8 @@ class chaos_engine {
     std::uint64_t until_call = 0;  // calls-long outage: the first call after it
     std::int64_t until_time = 0;   // timed outage: the first instant after it (ns)
   };
-  std::optional<fault> decide(std::string_view point, std::uint64_t call);
+  std::optional<fault> decide(std::string_view point, std::uint64_t call, bool timer = false);
+  std::optional<fault> draw_at(std::string_view point, std::uint32_t trace_subject, bool timer);
   std::optional<fault> outage_fault(std::string_view point, std::uint64_t call, const outage_model& o, std::uint64_t h);
   bool swarm_point_on(std::string_view point) const noexcept;
 

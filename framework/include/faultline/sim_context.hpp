@@ -26,6 +26,22 @@ namespace faultline {
 
 namespace asio = boost::asio;
 
+/// How a perturbed sim (`sim_options::perturb`) orders the handlers ready at
+/// one instant.
+enum class perturbation : std::uint8_t {
+  /// Each next handler is drawn uniformly from those ready.
+  shuffle,
+  /// PCT (Burckhardt et al., "A Randomized Scheduler with Probabilistic
+  /// Guarantees of Finding Bugs", ASPLOS 2010): every handler has a priority
+  /// and the highest ready one runs. A handler queued while another runs (a
+  /// coroutine's next step, what it posts) inherits that one's priority, so
+  /// one logical thread runs ahead of the others; anything else (a timer
+  /// firing) gets a fresh priority drawn from the seed. At `pct_depth - 1`
+  /// change points, drawn from the seed among the first `pct_steps` choices,
+  /// the handler chosen drops below every other priority and yields.
+  pct,
+};
+
 /// Guards and sizes of a sim. The defaults suit unit tests; a chaos sweep or a
 /// soak test may raise them.
 struct sim_options {
@@ -44,6 +60,27 @@ struct sim_options {
   /// an order drawn from `seed` instead of FIFO, to find ordering bugs. The
   /// same seed gives the same order.
   bool perturb = false;
+  /// The order `perturb` draws: a uniform shuffle (the default) or PCT.
+  perturbation perturb_mode = perturbation::shuffle;
+  /// PCT's bug depth d: the run has d - 1 priority change points. At least 1.
+  std::uint32_t pct_depth = 3;
+  /// PCT's change points fall among the first `pct_steps` choices (pops with
+  /// two or more handlers ready). At least 1.
+  std::uint64_t pct_steps = 1000;
+  /// Zero-length timer waits (a `steady_timer` wait or a sleep whose deadline
+  /// is not after the instant it starts) that may start at one virtual instant
+  /// before the run fails with `livelock_error` naming the timer and the task
+  /// waiting on it: a loop whose sleep rounds to 0 ns never lets time move.
+  /// The count starts over whenever the clock moves. 0 turns the check off
+  /// (the step limit still ends a loop that never stops).
+  std::uint64_t zero_wait_limit = 1024;
+  /// Every timer wait (`steady_timer::async_wait`, `sleep_for`, `sleep_until`)
+  /// lasts at least this long: its deadline is `max(expiry, start + min_wait)`,
+  /// as real timers never complete in zero time. Off (0) by default, because
+  /// it moves every zero or shorter wait later, so instants a test asserts
+  /// change. `expiry()` still reports what the code asked for; parked waits
+  /// (`time_point::max()`) stay parked; doubles' latencies are not timers.
+  sim_clock::duration min_wait{0};
 };
 
 template <class T>

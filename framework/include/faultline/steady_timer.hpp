@@ -16,6 +16,7 @@
 
 #include <chrono>
 #include <memory>
+#include <string>
 #include <type_traits>
 
 namespace faultline {
@@ -66,7 +67,19 @@ class basic_steady_timer {
     using other = basic_steady_timer<Executor1>;
   };
 
-  explicit basic_steady_timer(const executor_type& ex) : ex_(ex) { attach(); }
+  explicit basic_steady_timer(const executor_type& ex) : ex_(ex) { attach({}); }
+
+  /// A timer named `name` as a chaos injection point (faultline's addition
+  /// to Asio's constructors): on a sim, chaos may make its waits fire late by
+  /// a latency drawn at the point `name` (`chaos_plan::point(name, ...)`,
+  /// `name#2=latency(40ms)` in a schedule), never early. A timer without a
+  /// name is the point `timer#<n>`, n counting the sim's timers and sleeps
+  /// in creation order. On any other executor the name is ignored.
+  basic_steady_timer(const executor_type& ex, std::string name) : ex_(ex) { attach(std::move(name)); }
+  template <class ExecutionContext,
+            class = std::enable_if_t<std::is_convertible_v<ExecutionContext&, asio::execution_context&>>>
+  basic_steady_timer(ExecutionContext& ctx, std::string name)
+      : basic_steady_timer(executor_type(ctx.get_executor()), std::move(name)) {}
 
   template <class ExecutionContext,
             class = std::enable_if_t<std::is_convertible_v<ExecutionContext&, asio::execution_context&>>>
@@ -119,6 +132,13 @@ class basic_steady_timer {
 
   /// True when this timer waits in virtual time (its executor is a sim's).
   bool is_virtual() const noexcept { return sim_ != nullptr; }
+
+  /// On a sim, the chaos injection point of its waits: the name given at
+  /// construction, or `timer#<n>`. Empty on any other executor.
+  std::string point_name() const {
+    if (!sim_) return {};
+    return sim_->name.empty() ? "timer#" + std::to_string(sim_->id) : sim_->name;
+  }
 
   time_point expiry() const {
     if (sim_) return time_point(duration(sim_->expiry));
@@ -229,13 +249,16 @@ class basic_steady_timer {
       auto& core = self->live_core("steady_timer::async_wait");
       using op_type = detail::wait_op<std::decay_t<Handler>, Executor>;
       std::decay_t<Handler> handler(std::forward<Handler>(h));
-      core.start_wait(*self->sim_, op_type::make(core, std::move(handler), self->ex_));
+      op_type* op = op_type::make(core, std::move(handler), self->ex_);
+      if (core.start_wait(*self->sim_, op)) [[unlikely]]
+        core.zero_wait_loop(op, op->slot());
     }
   };
 
-  void attach() {
+  void attach(std::string name) {
     if (detail::sim_core* core = detail::sim_core_of(ex_)) {
       sim_ = std::make_unique<detail::sim_timer_state>();
+      sim_->name = std::move(name);
       core->register_timer(*sim_);
     } else {
       real_ = std::make_unique<real_timer>(ex_);
@@ -282,7 +305,9 @@ struct initiate_sleep {
     if (sim_core* core = sim_core_of(ex)) {
       std::int64_t deadline = relative ? saturating_deadline(core->now(), d.count()) : until.time_since_epoch().count();
       handler_type h(std::forward<Handler>(handler));
-      core->start_sleep(wait_op<handler_type, decltype(ex)>::make(*core, std::move(h), ex), deadline);
+      auto* op = wait_op<handler_type, decltype(ex)>::make(*core, std::move(h), ex);
+      if (core->start_sleep(op, deadline)) [[unlikely]]
+        core->zero_wait_loop(op, op->slot());
       return;
     }
     auto timer = std::make_unique<asio::basic_waitable_timer<std::chrono::steady_clock>>(ex);

@@ -8,8 +8,10 @@
 #include <faultline/sim_clock.hpp>
 #include <faultline/trace.hpp>
 
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/system/error_code.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -19,9 +21,11 @@
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <ratio>
 #include <thread>
 #include <type_traits>
+#include <unordered_map>
 #include <vector>
 
 namespace faultline {
@@ -110,6 +114,7 @@ struct sim_timer_state final : sim_object {
   std::int64_t expiry = 0;
   std::uint32_t id = 0;
   timer_wait* waits = nullptr;  // intrusive list of this timer's pending waits
+  std::string name;             // given at construction; empty: its point is "timer#<id>"
 
   // Its waits are listed from the queue, with their deadlines.
   void on_sim_shutdown() noexcept override { waits = nullptr; }
@@ -180,15 +185,22 @@ class sim_core {
   // started with expires_after(0), so it fires after every wait already due
   // and the clock never moves back to it. `parked_deadline` stays parked.
 
-  /// Queues `w` as a wait on `t` until `t.expiry`.
-  void start_wait(sim_timer_state& t, timer_wait* w);
+  /// Queues `w` as a wait on `t` until `t.expiry`. Returns true when it is
+  /// the zero-length wait that reaches `sim_options::zero_wait_limit`: the
+  /// caller then names its waiter through `zero_wait_loop` (the handler's
+  /// cancellation slot tells which task waits).
+  [[nodiscard]] bool start_wait(sim_timer_state& t, timer_wait* w);
   /// Ends `w` early with `operation_aborted`; false if it already fired.
   bool cancel_wait(timer_wait* w);
   /// Ends every pending wait of `t` early; returns how many.
   std::size_t cancel_all(sim_timer_state& t);
   /// Queues `w` as an anonymous sleep until `deadline`: a timer of
   /// its own number in the trace and in `pending()`, without a timer object.
-  void start_sleep(timer_wait* w, std::int64_t deadline);
+  [[nodiscard]] bool start_sleep(timer_wait* w, std::int64_t deadline);
+  /// Stops the run (as `stop`) with a `livelock_error` naming the timer of
+  /// `w`, which `start_wait`/`start_sleep` just reported as the last straw,
+  /// and the task whose coroutine waits through `slot`.
+  void zero_wait_loop(const timer_wait* w, const boost::asio::cancellation_slot& slot);
   /// Queues `w`, which belongs to no timer (a double's latency, say),
   /// until `deadline`. Its owner describes it in `pending()`.
   void schedule(timer_wait* w, std::int64_t deadline);
@@ -249,10 +261,12 @@ class sim_core {
     else
       head_ = op;
     tail_ = op;
+    if (pct_) [[unlikely]]
+      pct_push(op);
   }
   ready_op* pop_ready() noexcept {
-    if (perturb_ && head_ && head_->next_) [[unlikely]]
-      return pop_perturbed();
+    if (perturb_ && head_ && (head_->next_ || pct_)) [[unlikely]]
+      return pct_ ? pop_pct() : pop_perturbed();
     ready_op* op = head_;
     if (op) {
       head_ = op->next_;
@@ -261,6 +275,11 @@ class sim_core {
     return op;
   }
   ready_op* pop_perturbed() noexcept;
+  // PCT (sim_options::perturb_mode): the priority of each queued op, kept
+  // aside so that ready_op stays two words; looked up, never iterated.
+  void pct_push(const ready_op* op) noexcept;
+  ready_op* pop_pct() noexcept;
+  void unlink_ready(ready_op* prev, ready_op* op) noexcept;
   void post_slow(ready_op* op);
   bool take_foreign();
   void enter(const char* caller);
@@ -268,6 +287,20 @@ class sim_core {
   void run_watch(std::int64_t t);
   std::int64_t due_at(std::int64_t deadline) const noexcept {
     return deadline == parked_deadline || deadline > now_ ? deadline : now_;
+  }
+  // A timer wait's deadline: due_at, then no sooner than min_wait_ after now.
+  std::int64_t timer_due_at(std::int64_t deadline) const noexcept {
+    const std::int64_t d = due_at(deadline);
+    if (min_wait_ == 0 || d == parked_deadline) [[likely]]
+      return d;
+    return std::max(d, saturating_deadline(now_, min_wait_));
+  }
+  // True when a wait due at `deadline`, starting now, is the zero-length wait
+  // that reaches the limit.
+  // Under chaos: `deadline` made late by the latency drawn at t's point.
+  std::int64_t late_deadline(const sim_timer_state& t, std::int64_t deadline);
+  bool count_zero_wait(std::int64_t deadline) noexcept {
+    return deadline == now_ && ++zero_waits_at_instant_ == zero_wait_limit_;
   }
   void fire_due();
   void run_one(ready_op* op);
@@ -287,11 +320,20 @@ class sim_core {
   std::atomic<long> work_{0};
   std::uint64_t steps_at_instant_ = 0;
   std::uint64_t step_limit_;
+  std::uint64_t zero_waits_at_instant_ = 0;
+  std::uint64_t zero_wait_limit_;
+  std::int64_t min_wait_;
   std::uint64_t seed_;
   std::int64_t horizon_;
   bool perturb_ = false;
+  bool pct_ = false;
   bool chaos_active_ = false;
   std::uint64_t perturb_draws_ = 0;
+  std::unordered_map<const ready_op*, std::uint64_t> pct_priority_;
+  std::vector<std::uint64_t> pct_change_points_;  // choice numbers, ascending
+  std::uint64_t pct_choices_ = 0;
+  std::uint64_t pct_current_ = 0;  // priority of the op running; 0 outside handlers
+  std::uint64_t pct_depth_ = 0;
   fault_counts faults_;
   sim_object* objects_head_ = nullptr;
   sim_object* objects_tail_ = nullptr;

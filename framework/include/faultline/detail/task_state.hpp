@@ -28,6 +28,12 @@ class task_state_base : public sim_object, public std::enable_shared_from_this<t
   void mark_observed() noexcept { observed_ = true; }
   bool observed() const noexcept { return observed_; }
   boost::asio::cancellation_signal& signal() noexcept { return signal_; }
+  /// Set by the task's coroutine when it starts: the slot its awaits hand
+  /// to operations, so the sim can name the task behind a wait.
+  void set_thread_slot(boost::asio::cancellation_slot s) noexcept { thread_slot_ = s; }
+  bool runs_through(const boost::asio::cancellation_slot& s) const noexcept {
+    return s.is_connected() && s == thread_slot_;
+  }
   /// "task main threw std::runtime_error: x at t=1.000s"
   virtual std::string describe_failure() const = 0;
 
@@ -83,6 +89,7 @@ class task_state_base : public sim_object, public std::enable_shared_from_this<t
   bool done_ = false;
   bool observed_ = false;
   boost::asio::cancellation_signal signal_;
+  boost::asio::cancellation_slot thread_slot_;
   // Never registered with the core (no id, no trace entries): only the list
   // of waits parked by add_joiner.
   sim_timer_state joiners_;

@@ -39,6 +39,9 @@ class wait_op final : public timer_wait {
     return p;
   }
 
+  /// The slot the handler is bound to (empty when it has none).
+  const boost::asio::cancellation_slot& slot() const noexcept { return slot_; }
+
  private:
   using alloc_type = boost::asio::recycling_allocator<wait_op>;
 

@@ -9,6 +9,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <memory>
@@ -99,6 +100,9 @@ namespace detail {
 // default constructor (co_spawn's handler would otherwise demand one).
 template <class T>
 asio::awaitable<void> task_body(std::shared_ptr<task_state<T>> s, asio::awaitable<T> a) {
+  // Named, not a temporary: GCC 12 cannot deduce a co_await's type in this template.
+  const asio::cancellation_state state = co_await asio::this_coro::cancellation_state;
+  s->set_thread_slot(state.slot());
   if constexpr (std::is_void_v<T>)
     co_await std::move(a);
   else
@@ -109,6 +113,9 @@ asio::awaitable<void> task_body(std::shared_ptr<task_state<T>> s, asio::awaitabl
 // until the coroutine it started has finished.
 template <class T, class F>
 asio::awaitable<void> task_body_fn(std::shared_ptr<task_state<T>> s, F f) {
+  // Named, not a temporary: GCC 12 cannot deduce a co_await's type in this template.
+  const asio::cancellation_state state = co_await asio::this_coro::cancellation_state;
+  s->set_thread_slot(state.slot());
   if constexpr (std::is_void_v<T>)
     co_await f();
   else

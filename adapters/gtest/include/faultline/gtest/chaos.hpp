@@ -27,6 +27,9 @@ namespace faultline::testing {
 /// - `FAULTLINE_SEED_LOG=<file>`: append `<test> seed <n>` (or `<test>
 ///   schedule <s>`) before each run, flushed, so a crash cannot lose it;
 /// - `FAULTLINE_PERTURB=1`: also shuffle same-instant handlers by seed;
+///   `FAULTLINE_PERTURB=pct` or `pct:<d>`: order them by PCT instead
+///   (`perturbation::pct`, depth d, default 3); `0`: as the test says. Every
+///   printed replay command carries the order the test ran with;
 /// - `FAULTLINE_ISOLATE=1`: run each seed or schedule in a child process, so
 ///   a crash is found, minimised and reported like any failure;
 /// - `FAULTLINE_REGRESSIONS_DIR=<dir>`: the directory of the regression
@@ -42,6 +45,8 @@ struct chaos_env {
   std::optional<std::string> schedule;
   std::string seed_log;
   bool perturb = false;
+  perturbation perturb_mode = perturbation::shuffle;
+  std::optional<std::uint32_t> pct_depth;
   bool isolate = false;
   std::string regressions_dir;
   std::optional<std::chrono::seconds> time_budget;
