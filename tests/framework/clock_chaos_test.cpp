@@ -54,8 +54,11 @@ TEST(ClockChaos, DrawsStepsAndSlewsAtWallClockReadsAndReplaysThemExactly) {
       if (f.clock_step < 0s) stepped_back = true;
       if (f.clock_ppm != 0) slewed = true;
     }
-    for (std::size_t i = 1; i < seen.size(); ++i)
-      if (seen[i] < seen[i - 1]) EXPECT_TRUE(stepped_back) << "the clock went back without a step, seed " << seed;
+    for (std::size_t i = 1; i < seen.size(); ++i) {
+      if (seen[i] < seen[i - 1]) {
+        EXPECT_TRUE(stepped_back) << "the clock went back without a step, seed " << seed;
+      }
+    }
     EXPECT_EQ(sim.faults()[faultline::fault_kind::clock], drawn.size());
 
     faultline::sim_context again({.seed = 999});  // the schedule alone decides
@@ -103,7 +106,10 @@ TEST(ClockChaos, ScheduleKindsRoundTripWithSignsAndEdgeValues) {
   EXPECT_EQ(fault_schedule::parse("wall_clock#0=step(30s)").to_string(), "wall_clock#0=step(+30s)");
   EXPECT_EQ(fault_schedule::parse("wall_clock#0=slew(7ppm)").to_string(), "wall_clock#0=slew(+7ppm)");
   // A built fault prints and parses back to itself.
-  faultline::fault f{.point = "wall_clock@db", .call = 3, .kind = faultline::fault_kind::clock};
+  faultline::fault f;
+  f.point = "wall_clock@db";
+  f.call = 3;
+  f.kind = faultline::fault_kind::clock;
   f.clock_step = -1500ms;
   f.clock_ppm = 42;
   const fault_schedule built({f});
@@ -127,7 +133,9 @@ TEST(ClockChaos, MalformedClockFaultsAreRefusedNamingTheProblem) {
   EXPECT_THAT(bad("wall_clock#0=step(-9223372036854775808ns)"), HasSubstr("beyond the largest"));
   EXPECT_THAT(bad("wall_clock#0=slew(+5ppm,-1s)"), HasSubstr("not a whole, non-negative number"));
 
-  faultline::fault f{.point = "wall_clock", .kind = faultline::fault_kind::clock};
+  faultline::fault f;
+  f.point = "wall_clock";
+  f.kind = faultline::fault_kind::clock;
   f.clock_step = 1s;
   f.clock_ppm = 5;
   f.clock_for = 2s;
