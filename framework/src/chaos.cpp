@@ -13,6 +13,11 @@
 
 namespace faultline {
 
+namespace detail {
+// fault_schedule.cpp: `step(-30s)`, `slew(+500ppm,10s)`, ... as a schedule prints it.
+std::string clock_fault_text(const fault& f);
+}  // namespace detail
+
 namespace {
 
 void check_rate(const std::string& point, const char* which, double p) {
@@ -94,6 +99,8 @@ unsigned kinds_of(const chaos_plan& plan) noexcept {
 constexpr std::uint64_t salt_latency = 0x6c6174656e6379ull;  // "latency"
 constexpr std::uint64_t salt_outage = 0x6f75746167650000ull;  // "outage"
 constexpr std::uint64_t salt_swarm = 0x737761726d000000ull;   // "swarm"
+constexpr std::uint64_t salt_skew = 0x736b657700000000ull;    // "skew"
+constexpr std::uint64_t salt_step = 0x7374657000000000ull;    // "step"
 
 // A uniform integer in [lo, hi] from `h`.
 std::int64_t uniform_in(std::uint64_t h, std::int64_t lo, std::int64_t hi) noexcept {
@@ -181,6 +188,77 @@ outage_model& outage_model::during(sim_clock::time_point t0, sim_clock::time_poi
 
 fault_rates& fault_rates::during(sim_clock::time_point t0, sim_clock::time_point t1) {
   window_ = checked_window("fault_rates::during", t0, t1);
+  return *this;
+}
+
+// -- wall clocks ----------------------------------------------------------------
+
+namespace {
+std::int64_t whole_ms(sim_clock::duration d) noexcept {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+}
+
+void check_ppm_range(const char* caller, const char* which, ppm r) {
+  if (r.count < ppm::min || r.count > ppm::max)
+    throw std::invalid_argument(std::string("faultline: ") + caller + ": the " + which + " " +
+                                std::to_string(r.count) + "ppm is out of range; use " + std::to_string(ppm::min) +
+                                " to " + std::to_string(ppm::max) + " (below -999999 the clock would stop or run back)");
+}
+}  // namespace
+
+clock_faults& clock_faults::steps(double p, sim_clock::duration lo, sim_clock::duration hi) {
+  check_rate("clock_faults::steps", "step", p);
+  if (hi < lo)
+    throw std::invalid_argument("faultline: clock_faults::steps: the largest step " + to_string(hi) +
+                                " is below the smallest " + to_string(lo) + "; give the lower bound first");
+  step_rate_ = p;
+  step_min_ = lo;
+  step_max_ = hi;
+  return *this;
+}
+
+clock_faults& clock_faults::slews(double p, ppm lo, ppm hi, sim_clock::duration length) {
+  check_rate("clock_faults::slews", "slew", p);
+  check_ppm_range("clock_faults::slews", "rate", lo);
+  check_ppm_range("clock_faults::slews", "rate", hi);
+  if (hi.count < lo.count)
+    throw std::invalid_argument("faultline: clock_faults::slews: the highest rate " + std::to_string(hi.count) +
+                                "ppm is below the lowest " + std::to_string(lo.count) +
+                                "ppm; give the lower bound first");
+  if (length.count() < 0)
+    throw std::invalid_argument("faultline: clock_faults::slews: the length " + to_string(length) +
+                                " is negative; give a length >= 0 (0: for the rest of the run)");
+  slew_rate_ = p;
+  slew_min_ = lo;
+  slew_max_ = hi;
+  slew_length_ = length;
+  return *this;
+}
+
+clock_faults& clock_faults::host_skew(sim_clock::duration max_offset, ppm max_drift) {
+  if (max_offset.count() < 0 || max_drift.count < 0)
+    throw std::invalid_argument("faultline: clock_faults::host_skew: the bounds (" + to_string(max_offset) + ", " +
+                                std::to_string(max_drift.count) +
+                                "ppm) must not be negative; they bound the skew either way");
+  if (max_drift.count > -ppm::min)
+    throw std::invalid_argument("faultline: clock_faults::host_skew: the drift bound " +
+                                std::to_string(max_drift.count) + "ppm is above " + std::to_string(-ppm::min) +
+                                "ppm; a clock drifting back that much would stop");
+  max_offset_ = max_offset;
+  max_drift_ = max_drift;
+  return *this;
+}
+
+bool clock_faults::none() const noexcept {
+  return step_rate_ == 0.0 && slew_rate_ == 0.0 && whole_ms(max_offset_) == 0 && max_drift_.count == 0;
+}
+
+chaos_plan& chaos_plan::clocks(clock_faults f) {
+  const double sum = f.step_rate() + f.slew_rate();
+  if (sum > 1.0 + 1e-12)
+    throw std::invalid_argument("faultline: chaos_plan::clocks: step + slew chances sum to " + std::to_string(sum) +
+                                "; they must not exceed 1 (each read draws at most one fault)");
+  clocks_ = f;
   return *this;
 }
 
@@ -365,8 +443,47 @@ std::optional<fault> chaos_engine::outage_fault(std::string_view point, std::uin
   return f;
 }
 
+std::optional<fault> chaos_engine::decide_clock(std::string_view point, std::uint64_t call) {
+  if (mode_ == mode::scripted) {
+    auto it = index_.find(std::pair<std::string_view, std::uint64_t>(point, call));
+    if (it != index_.end() && it->second->kind == fault_kind::clock) return *it->second;
+    return std::nullopt;
+  }
+  if (mode_ != mode::seeded) return std::nullopt;
+  const clock_faults& c = plan_.clocks();
+  if (c.none()) return std::nullopt;
+  std::uint64_t h = detail::splitmix64(core_->seed() ^ detail::splitmix64(detail::fnv1a(point)));
+  h = detail::splitmix64(h ^ call);
+  fault f;
+  f.point = std::string(point);
+  f.call = call;
+  f.kind = fault_kind::clock;
+  if (call == 0 && point != "wall_clock" && (whole_ms(c.max_offset()) != 0 || c.max_drift().count != 0)) {
+    std::uint64_t g = detail::splitmix64(h ^ salt_skew);
+    const std::int64_t off = whole_ms(c.max_offset());
+    f.clock_step = std::chrono::milliseconds(uniform_in(g, -off, off));
+    f.clock_ppm = uniform_in(detail::splitmix64(g), -c.max_drift().count, c.max_drift().count);
+    if (f.clock_step.count() == 0 && f.clock_ppm == 0) return std::nullopt;
+    return f;
+  }
+  const double u = detail::unit_interval(h);
+  const std::uint64_t g = detail::splitmix64(h ^ salt_step);
+  if (u < c.step_rate()) {
+    f.clock_step = std::chrono::milliseconds(uniform_in(g, whole_ms(c.step_min()), whole_ms(c.step_max())));
+    if (f.clock_step.count() == 0) return std::nullopt;
+    return f;
+  }
+  if (u < c.step_rate() + c.slew_rate()) {
+    f.clock_ppm = uniform_in(g, c.slew_min().count, c.slew_max().count);
+    f.clock_for = c.slew_length();
+    if (f.clock_ppm == 0) return std::nullopt;
+    return f;
+  }
+  return std::nullopt;
+}
+
 std::optional<fault> chaos_engine::draw(std::string_view point, std::uint32_t trace_subject) {
-  return draw_at(point, trace_subject, false);
+  return draw_at(point, trace_subject, point_kind::plain);
 }
 
 bool chaos_engine::names_point(std::string_view point) const {
@@ -378,21 +495,29 @@ bool chaos_engine::names_point(std::string_view point) const {
 
 std::optional<fault> chaos_engine::draw_timer(std::string_view point, std::uint32_t trace_subject) {
   if (mode_ == mode::off) return std::nullopt;
-  return draw_at(point, trace_subject, true);
+  return draw_at(point, trace_subject, point_kind::timer);
 }
 
-std::optional<fault> chaos_engine::draw_at(std::string_view point, std::uint32_t trace_subject, bool timer) {
+std::optional<fault> chaos_engine::draw_clock(std::string_view point, std::uint32_t trace_subject) {
+  return draw_at(point, trace_subject, point_kind::clock);
+}
+
+std::optional<fault> chaos_engine::draw_at(std::string_view point, std::uint32_t trace_subject, point_kind kind) {
   auto it = coverage_.find(point);
   if (it == coverage_.end()) it = coverage_.emplace(std::string(point), point_coverage{}).first;
   const std::uint64_t call = it->second.calls++;
-  auto f = decide(point, call, timer);
-  if (!f) return f;
+  const bool clock = kind == point_kind::clock;
+  auto f = clock ? decide_clock(point, call) : decide(point, call, kind == point_kind::timer);
+  // A schedule keeps clock faults at clock points (fault_schedule checks),
+  // but a double may be named like one: it never gets a clock fault.
+  if (!f || (f->kind == fault_kind::clock) != clock) return std::nullopt;
   it->second.injected.add(f->kind);
   log_.faults().push_back(*f);
   std::string detail = "chaos: ";
   switch (f->kind) {
     case fault_kind::error: detail += "error " + detail::error_name(f->error_code); break;
     case fault_kind::latency: detail += "latency " + to_string(f->latency); break;
+    case fault_kind::clock: detail += "wall clock " + detail::clock_fault_text(*f); break;
     default: detail += faultline::to_string(f->kind); break;
   }
   detail += " at call #" + std::to_string(call);

@@ -52,6 +52,7 @@ const char* to_string(fault_kind k) noexcept {
     case fault_kind::exception: return "exception";
     case fault_kind::hang: return "hang";
     case fault_kind::cancel: return "cancel";
+    case fault_kind::clock: return "clock";
   }
   return "fault";
 }

@@ -415,6 +415,7 @@ detail::failpoint_decision failpoint_registry::chaos_hit(std::string_view name) 
     case fault_kind::exception: d.action = failpoint_action::throw_exception; break;
     case fault_kind::hang: d.action = failpoint_action::hang; break;
     case fault_kind::cancel: d.action = failpoint_action::cancel; break;
+    case fault_kind::clock: return {};  // draw() never returns one: wall clocks only
   }
   d.message = &impl_->empty;
   count(*sim_, d.action);

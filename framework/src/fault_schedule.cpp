@@ -14,6 +14,11 @@
 
 namespace faultline {
 
+namespace detail {
+// Also used by chaos.cpp for the trace: `step(-30s)`, `slew(+500ppm,10s)`, ...
+std::string clock_fault_text(const fault& f);
+}  // namespace detail
+
 namespace {
 
 // -- quoting ----------------------------------------------------------------------
@@ -74,12 +79,25 @@ std::string duration_token(sim_clock::duration d) {
   return std::to_string(ns) + "ns";
 }
 
+// A signed duration, always with its sign: +120ms, -30s, +0ns.
+std::string signed_duration_token(sim_clock::duration d) {
+  if (d.count() < 0) {
+    // -min() does not exist: print its magnitude in nanoseconds by hand.
+    if (d == sim_clock::duration::min()) return "-9223372036854775808ns";
+    return "-" + duration_token(-d);
+  }
+  return "+" + duration_token(d);
+}
+
+std::string signed_ppm_token(std::int64_t n) { return (n < 0 ? "" : "+") + std::to_string(n) + "ppm"; }
+
 bool is_default_error(const boost::system::error_code& ec) {
   return !ec || ec == make_error_code(error::injected_fault);
 }
 
 constexpr std::string_view form =
-    "; write point#call=kind with kinds error, error(name), exception, hang, cancel, latency(250ms), separated "
+    "; write point#call=kind with kinds error, error(name), exception, hang, cancel, latency(250ms) (and at "
+    "wall_clock points step(-30s), slew(+500ppm,10s), skew(+120ms,-80ppm)), separated "
     "by ';', and quote a point name holding ; = \" \\ or spaces: \"GET /x?id=1\"#0=hang";
 
 // -- the parser ---------------------------------------------------------------------
@@ -103,6 +121,8 @@ struct call_key_hash {
   }
 };
 using call_set = std::unordered_map<std::pair<std::string_view, std::uint64_t>, std::size_t, call_key_hash>;
+
+std::string unprintable(const fault& f);
 
 class parser {
  public:
@@ -205,7 +225,9 @@ class parser {
     }
     ++pos_;
     skip_space();
+    const std::size_t kind_at = pos_;
     kind(f);
+    if (auto why = unprintable(f); !why.empty()) fail(kind_at, why);
     return f;
   }
 
@@ -300,14 +322,70 @@ class parser {
       f.latency = duration(arg_at, *arg);
       return;
     }
+    if (word == "step" || word == "slew" || word == "skew") {
+      clock_kind(f, word, at, arg, arg_at);
+      return;
+    }
     if (word == "exception") f.kind = fault_kind::exception;
     else if (word == "hang") f.kind = fault_kind::hang;
     else if (word == "cancel") f.kind = fault_kind::cancel;
     else
       fail(at, "has an unknown fault kind " + shown(word.empty() ? token_here() : word) +
-                   "; kinds are error, exception, hang, cancel, latency");
+                   "; kinds are error, exception, hang, cancel, latency, step, slew, skew");
     if (arg) fail(arg_at - 1, "gives " + std::string(word) + " an argument " + shown(*arg) + "; " +
                                   std::string(word) + " takes none");
+  }
+
+  // step(±d), slew(±n ppm[,d]), skew(±d,±n ppm); `at` is the kind's column.
+  void clock_kind(fault& f, std::string_view word, std::size_t at, std::optional<std::string_view> arg,
+                  std::size_t arg_at) {
+    f.kind = fault_kind::clock;
+    const char* example = word == "step" ? "step(-30s)" : word == "slew" ? "slew(+500ppm,10s)" : "skew(+120ms,-80ppm)";
+    if (!arg || arg->empty())
+      fail(at, "has " + std::string(word) + " without its argument; write " + example);
+    const auto comma = arg->find(',');
+    const std::string_view first = arg->substr(0, comma);
+    const std::optional<std::string_view> second =
+        comma == std::string_view::npos ? std::nullopt : std::optional(arg->substr(comma + 1));
+    const std::size_t second_at = arg_at + comma + 1;
+    if (word == "step") {
+      if (second) fail(second_at - 1, "gives step two arguments; write " + std::string(example));
+      f.clock_step = signed_duration(arg_at, first);
+    } else if (word == "slew") {
+      f.clock_ppm = signed_ppm(arg_at, first);
+      if (second) f.clock_for = duration(second_at, *second);
+    } else {
+      if (!second) fail(arg_at, "gives skew one argument; write " + std::string(example));
+      f.clock_step = signed_duration(arg_at, first);
+      f.clock_ppm = signed_ppm(second_at, *second);
+    }
+  }
+
+  sim_clock::duration signed_duration(std::size_t at, std::string_view s) {
+    if (!s.empty() && s[0] == '-') {
+      // Whole magnitudes up to 2^63 - 1 ns: -min() is out of reach, like a
+      // latency's +2^63.
+      return -duration(at + 1, s.substr(1));
+    }
+    if (!s.empty() && s[0] == '+') return duration(at + 1, s.substr(1));
+    return duration(at, s);
+  }
+
+  std::int64_t signed_ppm(std::size_t at, std::string_view s) {
+    const bool negative = !s.empty() && s[0] == '-';
+    const std::size_t sign = !s.empty() && (s[0] == '-' || s[0] == '+') ? 1 : 0;
+    std::size_t i = sign;
+    while (i < s.size() && is_digit(s[i])) ++i;
+    const std::string_view digits = s.substr(sign, i - sign);
+    if (digits.empty() || s.substr(i) != "ppm")
+      fail(at, "has the rate " + shown(s) + ", not a whole number of ppm: +500ppm");
+    std::int64_t n = 0;
+    const auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+    if (negative) n = -n;
+    if (ec != std::errc() || p != digits.data() + digits.size() || n < ppm::min || n > ppm::max)
+      fail(at, "has the rate " + shown(s) + ", outside " + std::to_string(ppm::min) + "ppm to +" +
+                   std::to_string(ppm::max) + "ppm");
+    return n;
   }
 
   sim_clock::duration duration(std::size_t at, std::string_view s) {
@@ -346,12 +424,32 @@ std::string unprintable(const fault& f) {
       !detail::error_name_round_trips(f.error_code))
     return "has the error code " + detail::error_name(f.error_code) + " (\"" + f.error_code.message() +
            "\"), which a schedule cannot name; use a code of the system, generic, asio or faultline categories";
+  const bool clock_point = fault::is_clock_point(f.point);
+  if (f.kind == fault_kind::clock && !clock_point)
+    return "is a wall-clock fault at a point that is not a wall-clock read; name wall_clock or wall_clock@<host>";
+  if (f.kind != fault_kind::clock && clock_point)
+    return "is a " + std::string(to_string(f.kind)) +
+           " fault at a wall-clock read, which takes only step, slew and skew";
   switch (f.kind) {
     case fault_kind::latency:
     case fault_kind::error:
     case fault_kind::exception:
     case fault_kind::hang:
     case fault_kind::cancel: return {};
+    case fault_kind::clock:
+      if (f.clock_step == sim_clock::duration::min())
+        return "steps the clock by the one duration a schedule cannot print (-2^63ns); step by less";
+      if (f.clock_for.count() < 0) return "slews the clock for a negative time; give a length >= 0";
+      if (f.clock_ppm < ppm::min || f.clock_ppm > ppm::max)
+        return "changes the clock's rate by " + std::to_string(f.clock_ppm) + "ppm, outside " +
+               std::to_string(ppm::min) + " to " + std::to_string(ppm::max);
+      if (f.clock_step.count() == 0 && f.clock_ppm == 0) return "changes nothing (no step, no rate change)";
+      if (f.clock_step.count() != 0 && f.clock_ppm != 0 && f.clock_for.count() != 0)
+        return "steps the clock and changes its rate for a while, which no kind prints; split it, or make the "
+               "rate change for good (clock_for 0: skew)";
+      if (f.clock_ppm == 0 && f.clock_for.count() != 0)
+        return "has a slew length without a rate change; set clock_for to 0 for a step";
+      return {};
   }
   return "has no known fault kind (" + std::to_string(static_cast<int>(f.kind)) + ")";
 }
@@ -374,13 +472,34 @@ std::string fault::to_string() const {
     case fault_kind::hang: s += "hang"; break;
     case fault_kind::cancel: s += "cancel"; break;
     case fault_kind::latency: s += "latency(" + duration_token(latency) + ")"; break;
+    case fault_kind::clock: s += detail::clock_fault_text(*this); break;
   }
   return s;
 }
 
+bool fault::is_clock_point(std::string_view point) noexcept {
+  constexpr std::string_view name = "wall_clock";
+  if (point.substr(0, name.size()) != name) return false;
+  return point.size() == name.size() || (point[name.size()] == '@' && point.size() > name.size() + 1);
+}
+
+namespace detail {
+std::string clock_fault_text(const fault& f) {
+  if (f.clock_ppm == 0) return "step(" + signed_duration_token(f.clock_step) + ")";
+  if (f.clock_step.count() == 0) {
+    std::string s = "slew(" + signed_ppm_token(f.clock_ppm);
+    if (f.clock_for.count() != 0) s += "," + duration_token(f.clock_for);
+    return s + ")";
+  }
+  return "skew(" + signed_duration_token(f.clock_step) + "," + signed_ppm_token(f.clock_ppm) + ")";
+}
+}  // namespace detail
+
 bool operator==(const fault& a, const fault& b) noexcept {
   if (a.point != b.point || a.call != b.call || a.kind != b.kind) return false;
   if (a.kind == fault_kind::latency) return a.latency == b.latency;
+  if (a.kind == fault_kind::clock)
+    return a.clock_step == b.clock_step && a.clock_ppm == b.clock_ppm && a.clock_for == b.clock_for;
   if (a.kind == fault_kind::error)
     return a.error_code == b.error_code || (is_default_error(a.error_code) && is_default_error(b.error_code));
   return true;

@@ -157,6 +157,7 @@ fault_decision faulty_stream_state::begin(stream_direction d, std::size_t reques
           r.what = fault_decision::action::fail;
           r.ec = boost::asio::error::operation_aborted;
           break;
+        case fault_kind::clock: break;  // draw() never returns one: wall clocks only
       }
     }
   }

@@ -1,6 +1,7 @@
 // faultline - chaos sweeps: seeded runs, schedule replay, delta-debugging minimisation, single-fault sweeps.
 #include <faultline/sweep.hpp>
 
+#include <faultline/detail/mix.hpp>
 #include <faultline/invariant.hpp>
 
 #include <algorithm>
@@ -9,6 +10,8 @@
 #include <cstdio>
 #include <exception>
 #include <iostream>
+#include <memory>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string_view>
@@ -763,31 +766,102 @@ std::string describe(const single_fault_result& r) {
   return s;
 }
 
+namespace {
+
+// Rearranges the heap's free memory from `seed` while it lives:
+// chunks of assorted sizes, of which a shuffled half is freed at once, so
+// allocations that follow land in holes in an order the seed decides rather
+// than in the order they were made.
+class heap_perturbation {
+ public:
+  explicit heap_perturbation(std::uint64_t seed) {
+    constexpr std::size_t n = 4096;
+    std::vector<std::unique_ptr<char[]>> chunks(n);
+    std::uint64_t h = detail::splitmix64(seed ^ 0x68656170ull);  // "heap"
+    for (auto& c : chunks) {
+      h = detail::splitmix64(h);
+      c.reset(new char[16 + h % 1024]);
+      c[0] = 0;  // touched, so no allocator can skip it
+    }
+    for (std::size_t i = n - 1; i > 0; --i) {  // Fisher-Yates, from the seed
+      h = detail::splitmix64(h);
+      std::swap(chunks[i], chunks[h % (i + 1)]);
+    }
+    for (std::size_t i = 0; i < n / 2; ++i) chunks[i].reset();
+    held_.reserve(n / 2);
+    for (std::size_t i = n / 2; i < n; ++i) held_.push_back(std::move(chunks[i]));
+  }
+
+ private:
+  std::vector<std::unique_ptr<char[]>> held_;
+};
+
+// "event 12: a vs b", or where the runs part when one is a prefix of the other.
+std::string first_difference(const chaos_run& a, const chaos_run& b) {
+  const std::size_t n = std::min(a.events.size(), b.events.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto& x = a.events[i];
+    const auto& y = b.events[i];
+    if (x.index != y.index || x.at != y.at || x.kind != y.kind || x.subject != y.subject || x.detail != y.detail)
+      return "event " + std::to_string(x.index) + ": " + x.describe() + " vs " + y.describe();
+  }
+  if (a.events.size() != b.events.size()) {
+    const auto& longer = a.events.size() > b.events.size() ? a.events : b.events;
+    return "event " + std::to_string(longer[n].index) + ": one run ended before " + longer[n].describe();
+  }
+  return "before the retained trace; raise sim_options::trace_capacity";
+}
+
+// True when, from the first event that differs to the end of that instant,
+// both runs hold the same events in another order: a different order, not
+// different work (another time, another value, a call more or less).
+bool reordered_at_first_difference(const chaos_run& a, const chaos_run& b) {
+  const std::size_t n = std::min(a.events.size(), b.events.size());
+  std::size_t i = 0;
+  auto same = [](const trace_event& x, const trace_event& y) {
+    return x.at == y.at && x.kind == y.kind && x.subject == y.subject && x.detail == y.detail;
+  };
+  while (i < n && same(a.events[i], b.events[i])) ++i;
+  if (i == n || a.events[i].at != b.events[i].at) return false;
+  const auto instant = a.events[i].at;
+  auto rest = [&](const std::vector<trace_event>& events) {
+    std::vector<std::string> out;
+    for (std::size_t k = i; k < events.size() && events[k].at == instant; ++k)
+      out.push_back(std::string(to_string(events[k].kind)) + '\x1f' + events[k].subject + '\x1f' + events[k].detail);
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  return rest(a.events) == rest(b.events);
+}
+
+bool same_run(const chaos_run& a, const chaos_run& b) noexcept {
+  return a.trace_hash == b.trace_hash && a.trace_events == b.trace_events;
+}
+
+}  // namespace
+
 determinism_result check_determinism(const sweep_options& options, std::uint64_t seed, const chaos_scenario& scenario) {
   sweep_options o = options;
   // Keep enough of the trace to point at the divergence.
   o.sim.trace_capacity = std::max<std::size_t>(o.sim.trace_capacity, std::size_t{1} << 16);
   const chaos_run a = run_seed(o, seed, scenario, true);
+  std::optional<heap_perturbation> moved;
+  if (o.determinism_moves_heap) moved.emplace(detail::splitmix64(seed));
   const chaos_run b = run_seed(o, seed, scenario, true);
+  moved.reset();
   determinism_result r;
   r.first_hash = a.trace_hash;
   r.second_hash = b.trace_hash;
-  r.deterministic = a.trace_hash == b.trace_hash && a.trace_events == b.trace_events;
+  r.deterministic = same_run(a, b);
   if (r.deterministic) return r;
-  const std::size_t n = std::min(a.events.size(), b.events.size());
-  for (std::size_t i = 0; i < n; ++i) {
-    const auto& x = a.events[i];
-    const auto& y = b.events[i];
-    if (x.index != y.index || x.at != y.at || x.kind != y.kind || x.subject != y.subject || x.detail != y.detail) {
-      r.first_difference = "event " + std::to_string(x.index) + ": " + x.describe() + " vs " + y.describe();
-      return r;
-    }
-  }
-  if (a.events.size() != b.events.size()) {
-    const auto& longer = a.events.size() > b.events.size() ? a.events : b.events;
-    r.first_difference = "event " + std::to_string(longer[n].index) + ": one run ended before " + longer[n].describe();
-  } else {
-    r.first_difference = "before the retained trace; raise sim_options::trace_capacity";
+  r.first_difference = first_difference(a, b);
+  if (o.determinism_moves_heap && reordered_at_first_difference(a, b)) {
+    r.address_dependent = true;
+    r.first_difference =
+        "the runs did the same things in another order at one instant, with the heap moved between them: the "
+        "order follows heap addresses (a container ordered or hashed by pointer, such as "
+        "std::set<std::shared_ptr<T>>; order by a stable key instead); " +
+        r.first_difference;
   }
   return r;
 }

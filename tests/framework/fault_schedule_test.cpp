@@ -282,6 +282,19 @@ TEST(FaultScheduleText, GeneratedSchedulesRoundTrip) {
       if (f.kind == fault_kind::latency)
         f.latency = faultline::sim_clock::duration(static_cast<std::int64_t>((next() << 31) ^ next()) &
                                                    std::numeric_limits<std::int64_t>::max());
+      if (f.kind == fault_kind::clock) {
+        // Wall-clock faults live at wall-clock reads: a step, a slew, or both for good.
+        f.point = (next() % 2) ? "wall_clock" : "wall_clock@" + names[next() % names.size()] + "h";
+        const auto signed_ns = [&] {
+          const auto ns = static_cast<std::int64_t>(((next() << 31) ^ next()) & 0x3fffffffffffffffull) + 1;
+          return faultline::sim_clock::duration((next() % 2) ? ns : -ns);
+        };
+        const auto form = next() % 3;
+        if (form != 1) f.clock_step = signed_ns();
+        if (form != 0) f.clock_ppm = static_cast<std::int64_t>(next() % 2'000'000) - 999'999;
+        if (f.clock_ppm == 0) f.clock_ppm = 1;
+        if (form == 1 && next() % 2) f.clock_for = faultline::sim_clock::duration(next());
+      }
       faults.push_back(std::move(f));
     }
     const fault_schedule s(faults);

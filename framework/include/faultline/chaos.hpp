@@ -4,6 +4,7 @@
 #include <faultline/error.hpp>
 #include <faultline/fault.hpp>
 #include <faultline/sim_clock.hpp>
+#include <faultline/system_clock.hpp>
 
 #include <boost/system/error_code.hpp>
 
@@ -185,6 +186,66 @@ class fault_rates {
   time_window window_;
 };
 
+/// Wall-clock faults a chaos plan draws (`chaos_plan::clocks`) at reads of
+/// `faultline::system_clock` inside a sim. Each read is a call of an injection
+/// point: `wall_clock` for code on no simulated host, `wall_clock@db` for code
+/// on host `db`; a fault drawn there changes that clock just before the read
+/// returns (the sim's wall clock, which every host sees, or host `db`'s own),
+/// and is printed, replayed and minimised like any other:
+/// `wall_clock#3=step(-30s)`, `wall_clock#7=slew(+500ppm,10s)`,
+/// `wall_clock@db#0=skew(+120ms,-80ppm)`. At most one fault per read, tried
+/// in this order: a host's skew (its first read only), a step, a slew.
+///
+/// **Example**:
+/// ```
+/// auto plan = faultline::chaos_plan().clocks(faultline::clock_faults()
+///     .steps(0.05, -60s, 60s)                                       // NTP steps either way
+///     .slews(0.02, faultline::ppm(-500), faultline::ppm(500), 30s)  // NTP slews
+///     .host_skew(2s, faultline::ppm(50000)));                       // per host, per seed
+/// ```
+class clock_faults {
+ public:
+  /// Each read steps the clock with chance `p` by a whole number of
+  /// milliseconds drawn uniformly from `[lo, hi]` (negative: back; a draw of
+  /// 0ms injects nothing). Throws `std::invalid_argument` for a `p` outside
+  /// [0, 1] or `hi < lo`.
+  clock_faults& steps(double p, sim_clock::duration lo, sim_clock::duration hi);
+  /// Each read starts, with chance `p`, a slew at a whole ppm rate drawn
+  /// uniformly from `[lo, hi]`, lasting `length` of steady time (0: for the
+  /// rest of the run). Throws `std::invalid_argument` for a `p` outside
+  /// [0, 1], `hi < lo`, a rate outside `[ppm::min, ppm::max]` or a negative length.
+  clock_faults& slews(double p, ppm lo, ppm hi, sim_clock::duration length = {});
+  /// The first read on each simulated host gives that host's clock an offset
+  /// (whole milliseconds, uniform in `[-max_offset, max_offset]`) and a drift
+  /// for the rest of the run (whole ppm, uniform in `[-max_drift, max_drift]`):
+  /// one skew per host and seed. Throws `std::invalid_argument` for negative
+  /// bounds or a drift above 999999 ppm (a clock that slow would stop).
+  clock_faults& host_skew(sim_clock::duration max_offset, ppm max_drift);
+
+  double step_rate() const noexcept { return step_rate_; }
+  sim_clock::duration step_min() const noexcept { return step_min_; }
+  sim_clock::duration step_max() const noexcept { return step_max_; }
+  double slew_rate() const noexcept { return slew_rate_; }
+  ppm slew_min() const noexcept { return slew_min_; }
+  ppm slew_max() const noexcept { return slew_max_; }
+  sim_clock::duration slew_length() const noexcept { return slew_length_; }
+  sim_clock::duration max_offset() const noexcept { return max_offset_; }
+  ppm max_drift() const noexcept { return max_drift_; }
+  /// True when no read can draw a fault.
+  bool none() const noexcept;
+
+ private:
+  double step_rate_ = 0.0;
+  sim_clock::duration step_min_{};
+  sim_clock::duration step_max_{};
+  double slew_rate_ = 0.0;
+  ppm slew_min_{0};
+  ppm slew_max_{0};
+  sim_clock::duration slew_length_{};
+  sim_clock::duration max_offset_{};
+  ppm max_drift_{0};
+};
+
 /// Which faults a chaos run injects where: rates per named injection point
 /// (a double's name, a failpoint's name) and defaults for every other point.
 ///
@@ -223,6 +284,13 @@ class chaos_plan {
   }
   bool swarming() const noexcept { return swarm_; }
 
+  /// Draws wall-clock faults at reads of `faultline::system_clock` (see
+  /// `clock_faults`); none by default. The rates of `point` and `otherwise`
+  /// never apply to wall-clock reads, and these never apply to other points.
+  /// Throws `std::invalid_argument` when the step and slew chances sum above 1.
+  chaos_plan& clocks(clock_faults f);
+  const clock_faults& clocks() const noexcept { return clocks_; }
+
   const fault_rates& rates(std::string_view point) const;
   const std::map<std::string, fault_rates, std::less<>>& points() const noexcept { return points_; }
   const fault_rates& defaults() const noexcept { return defaults_; }
@@ -231,6 +299,7 @@ class chaos_plan {
   fault_rates defaults_;
   std::map<std::string, fault_rates, std::less<>> points_;
   bool swarm_ = false;
+  clock_faults clocks_;
 };
 
 /// One injected fault: at the `call`-th (0-based) call of `point`, do `kind`.
@@ -244,6 +313,12 @@ struct fault {
   fault_kind kind = fault_kind::error;
   sim_clock::duration latency{};            ///< kind latency: how much is added
   boost::system::error_code error_code;     ///< kind error: the code (default injected_fault)
+  sim_clock::duration clock_step{};         ///< kind clock: how far the clock jumps (negative: back)
+  std::int64_t clock_ppm = 0;               ///< kind clock: the rate change from this read on, in ppm
+  sim_clock::duration clock_for{};          ///< kind clock: how long the rate change lasts (0: for good)
+
+  /// True when `point` names a wall-clock read: `wall_clock`, `wall_clock@<host>`.
+  static bool is_clock_point(std::string_view point) noexcept;
 
   /// `fetch#3=error`, `db.commit#0=latency(250ms)`, `fetch#1=error(timed_out)`,
   /// `"GET /x?id=1"#0=hang` (a point name quoted because it needs it).
@@ -297,10 +372,18 @@ class fault_schedule {
   ///                 (it may hold '#': the call index follows the last one)
   ///     call     := 0 to 18446744073709551615
   ///     kind     := error | error(code) | exception | hang | cancel | latency(n unit)
+  ///               | step(±n unit) | slew(±n ppm) | slew(±n ppm,n unit) | skew(±n unit,±n ppm)
   ///     code     := an asio::error name (timed_out), a faultline::error name
   ///                 (injected_fault), a positive number (system category), or
   ///                 category:number (system:2, asio.misc:2, faultline:4)
   ///     unit     := ns | us | ms | s          (at most 9223372036854775807ns in all)
+  ///     ±        := '+' or '-' (printed always, optional when parsed)
+  ///
+  /// The last three kinds are wall-clock faults (`clock_faults`): they may
+  /// only name points `wall_clock` and `wall_clock@<host>`, which take no
+  /// other kind. `step(-30s)` jumps the clock; `slew(+500ppm,10s)` runs it
+  /// fast for 10 s (without a length: for good); `skew(+120ms,-80ppm)` does
+  /// both, for good. A ppm is an integer in [-999999, 1000000000].
   ///
   /// `exception` is a `std::runtime_error` (plans never draw it, schedules
   /// may name it). Throws `schedule_error` naming the column (0-based), the
@@ -385,6 +468,10 @@ class chaos_engine {
   /// Counts nothing in record-only mode (`off(true)`), so exhaustive sweeps,
   /// which try every kind at the points their fault-free run saw, skip timers.
   std::optional<fault> draw_timer(std::string_view point, std::uint32_t trace_subject);
+  /// For wall-clock reads (`fault::is_clock_point(point)`): counts a read and
+  /// says which clock fault to apply (from `chaos_plan::clocks` or the
+  /// schedule), recording it like `draw`. `draw` never returns clock faults.
+  std::optional<fault> draw_clock(std::string_view point, std::uint32_t trace_subject);
 
   /// Under a swarm plan (`chaos_plan::swarm`), the subset this seed enabled,
   /// over the plan's fault kinds and the points it names or saw called, in
@@ -399,8 +486,10 @@ class chaos_engine {
     std::uint64_t until_call = 0;  // calls-long outage: the first call after it
     std::int64_t until_time = 0;   // timed outage: the first instant after it (ns)
   };
+  enum class point_kind : std::uint8_t { plain, timer, clock };
   std::optional<fault> decide(std::string_view point, std::uint64_t call, bool timer = false);
-  std::optional<fault> draw_at(std::string_view point, std::uint32_t trace_subject, bool timer);
+  std::optional<fault> decide_clock(std::string_view point, std::uint64_t call);
+  std::optional<fault> draw_at(std::string_view point, std::uint32_t trace_subject, point_kind kind);
   std::optional<fault> outage_fault(std::string_view point, std::uint64_t call, const outage_model& o, std::uint64_t h);
   bool swarm_point_on(std::string_view point) const noexcept;
 

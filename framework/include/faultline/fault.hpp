@@ -16,11 +16,12 @@ enum class fault_kind : std::uint8_t {
   exception,  ///< it throws an exception that is not a `system_error`
   hang,       ///< it never completes by itself: only cancellation ends it
   cancel,     ///< it completes as cancelled (`operation_aborted`)
+  clock,      ///< a wall clock stepped or changed its rate (wall_clock.hpp); never hits an operation
 };
 
-inline constexpr std::size_t fault_kind_count = 5;
+inline constexpr std::size_t fault_kind_count = 6;
 
-/// "latency", "error", "exception", "hang", "cancel".
+/// "latency", "error", "exception", "hang", "cancel", "clock".
 const char* to_string(fault_kind k) noexcept;
 
 /// How many faults of each kind a sim injected: scripted steps of doubles

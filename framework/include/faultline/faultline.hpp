@@ -16,4 +16,6 @@
 #include <faultline/steady_clock.hpp>
 #include <faultline/steady_timer.hpp>
 #include <faultline/sweep.hpp>
+#include <faultline/system_clock.hpp>
 #include <faultline/trace.hpp>
+#include <faultline/wall_clock.hpp>

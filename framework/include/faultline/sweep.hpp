@@ -73,6 +73,12 @@ struct sweep_options {
   /// ends the sweep there (a wall-clock budget, a progress line). The
   /// framework reads no clock: the caller's predicate does.
   std::function<bool(const sweep_result& so_far)> keep_going;
+  /// `check_determinism` moves heap addresses between its runs (before the
+  /// second, it holds seed-dependent chunks of assorted sizes and frees a
+  /// shuffled half), so a run whose order follows addresses (sessions in a
+  /// `std::set<std::shared_ptr<T>>`) diverges whatever the build, and the
+  /// check says so.
+  bool determinism_moves_heap = true;
 };
 
 /// The smallest failing schedule minimisation found.
@@ -237,9 +243,21 @@ struct determinism_result {
   /// On a mismatch, the first event that differs, from both runs:
   /// "event 12: t=0.100s fetch#1 returned \"a\" vs t=0.100s fetch#1 returned \"b\"".
   std::string first_difference;
+  /// True when the heap was moved between the runs and they differ only in
+  /// the order of the same events at the instant where they part: the run's
+  /// order follows addresses. `first_difference` then starts by saying so.
+  bool address_dependent = false;
 };
 
 /// FoundationDB's unseed check: runs `seed` twice and compares the traces.
+/// With `options.determinism_moves_heap` (the default) the second run sees
+/// the heap's free memory rearranged; runs that then do the same things at
+/// an instant in another order are reported as an order that follows
+/// addresses (`address_dependent`), anything else (another time, another
+/// value: threads, real time, an uninitialised read) as before. The perturbation
+/// relies on the allocator reusing freed memory: under AddressSanitizer,
+/// which quarantines it, addresses move less, and an address-dependent order
+/// may go unseen.
 determinism_result check_determinism(const sweep_options& options, std::uint64_t seed,
                                      const chaos_scenario& scenario);
 

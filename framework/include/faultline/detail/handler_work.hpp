@@ -1,6 +1,7 @@
 // faultline - keeps a handler's executor busy while its operation is pending, then dispatches to it.
 #pragma once
 
+#include <faultline/detail/current_host.hpp>
 #include <faultline/sim_context.hpp>
 
 #include <boost/asio/associated_executor.hpp>
@@ -38,6 +39,7 @@ class handler_work {
   template <class F>
   void complete(F&& f) {
     if (own_ && own_->running_in_this_thread() && !own_->shutting_down()) {
+      const net::detail::current_host_scope on(host_);
       std::forward<F>(f)();
       return;
     }
@@ -54,12 +56,19 @@ class handler_work {
   handler_work(associated_type ex, sim_core* io_core) : handler_work(ex, io_core, sim_core_of(ex)) {}
   handler_work(associated_type& ex, sim_core* io_core, sim_core* own)
       : own_(own && own == io_core ? own : nullptr),
+        // The direct call in complete() bypasses a host executor, which
+        // would say which host runs the handler (for the host's clock).
+        host_(own_ ? net::detail::host_of_handler(ex) : nullptr),
         ex_(own_ ? variant_type(std::in_place_index<0>, std::move(ex))
                  : variant_type(std::in_place_index<1>,
                                 boost::asio::prefer(ex, boost::asio::execution::outstanding_work.tracked))) {}
 
   sim_core* own_;
+  net::host* host_;
   variant_type ex_;
 };
 
 }  // namespace faultline::detail
+
+// Defines host_of_handler; last, as it needs sim_context complete.
+#include <faultline/net/host_executor.hpp>

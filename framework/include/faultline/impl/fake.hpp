@@ -470,6 +470,7 @@ void apply_chaos(sim_core& core, const std::string& point, std::uint32_t subject
       return;
     case fault_kind::hang: plan.what = kind::hangs; break;
     case fault_kind::cancel: plan.what = kind::cancels; break;
+    case fault_kind::clock: return;  // draw() never returns one: wall clocks only
   }
   plan.value.reset();
 }

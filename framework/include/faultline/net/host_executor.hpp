@@ -1,6 +1,7 @@
 // faultline - the executor of a simulated host: a sim's executor that also says which host runs the code.
 #pragma once
 
+#include <faultline/detail/current_host.hpp>
 #include <faultline/sim_context.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -61,9 +62,14 @@ class basic_host_executor {
     return {asio::prefer(inner_, p), *host_};
   }
 
+  /// Runs `f` on the sim with this host as the current host, so the clocks
+  /// `f` reads are this host's (`network::set_clock`).
   template <class F>
   void execute(F&& f) const {
-    inner_.execute(std::forward<F>(f));
+    inner_.execute([h = host_, f = std::forward<F>(f)]() mutable {
+      const detail::current_host_scope on(h);
+      std::move(f)();
+    });
   }
 
   friend bool operator==(const basic_host_executor& a, const basic_host_executor& b) noexcept {
@@ -113,6 +119,15 @@ net::host* host_of(const Executor& ex) noexcept {
 template <class Inner>
 net::host* host_of(const basic_host_executor<Inner>& ex) noexcept {
   return &ex.get_host();
+}
+
+// The common case, a coroutine on the plain sim executor, costs one check.
+template <class Executor>
+net::host* host_of_handler(const Executor& ex) noexcept {
+  if constexpr (std::is_same_v<Executor, asio::any_io_executor>) {
+    if (ex.template target<sim_context::executor_type>()) return nullptr;
+  }
+  return host_of(ex);
 }
 
 }  // namespace detail

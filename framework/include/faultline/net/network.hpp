@@ -4,6 +4,7 @@
 #include <faultline/net/host_executor.hpp>
 #include <faultline/sim_clock.hpp>
 #include <faultline/sim_context.hpp>
+#include <faultline/system_clock.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/execution_context.hpp>
@@ -219,6 +220,20 @@ class network final : public asio::execution_context::service {
   /// port 0, every one of that host. Connects pending behind a blackhole
   /// stay pending (their SYN is gone). Throws `std::invalid_argument` for an unknown host.
   void unblock(std::string_view host, std::uint16_t port = 0);
+
+  /// Host clocks: from now on, `faultline::system_clock::now()` read by code
+  /// on host `name` (running through its executor) returns the sim's wall
+  /// clock (`faultline::wall_clock_of(sim)`) plus `offset`, plus `drift` of
+  /// the steady time that passes from now (`ppm(+100)`: 100 us fast per
+  /// second). A later call replaces both; the host's clock jumps then.
+  /// `faultline::steady_clock` and timers are not affected (see
+  /// docs/network.md, "Host clocks"). Throws `std::invalid_argument` for an
+  /// unknown host or a drift outside `[ppm::min, ppm::max]`.
+  ///
+  /// **Example**: `net.set_clock("db", -250ms, faultline::ppm(+200));`
+  void set_clock(std::string_view name, system_clock::duration offset, ppm drift);
+  /// The wall time code on host `name` reads now.
+  system_clock::time_point clock_now(std::string_view name) const;
 
   /// For faultline's own layers.
   detail::net_state& state() const noexcept { return *state_; }
