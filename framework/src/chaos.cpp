@@ -521,7 +521,7 @@ std::optional<fault> chaos_engine::draw_at(std::string_view point, std::uint32_t
     default: detail += faultline::to_string(f->kind); break;
   }
   detail += " at call #" + std::to_string(call);
-  if (timer) detail += " of " + std::string(point);  // the trace names the timer by number only
+  if (kind == point_kind::timer) detail += " of " + std::string(point);  // the trace names the timer by number only
   core_->journal().record(core_->now(), event_kind::fault, trace_subject, static_cast<std::int64_t>(call),
                           std::move(detail));
   return f;

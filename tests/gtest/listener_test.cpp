@@ -165,7 +165,7 @@ TEST(ReportListener, WritesOneLinePerTestWithWhatItsSimsDid) {
   // waits for a success, so the early error and exception wait for it too).
   EXPECT_THAT(line, ::testing::MatchesRegex("test ReportListener.WritesOneLinePerTestWithWhatItsSimsDid passed sims=1 "
                                             "virtual_ns=14000000000 wall_us=[0-9]+ latency=1 error=1 exception=1 "
-                                            "hang=1 cancel=0"));
+                                            "hang=1 cancel=0 clock=0"));
   std::remove(path.c_str());
 }
 

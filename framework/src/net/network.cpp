@@ -480,6 +480,8 @@ void socket_state::start_connect(net_op* op, const tcp_endpoint& to) {
         case fault_kind::latency:
           late = f->latency.count();
           break;
+        case fault_kind::clock:  // draw() never returns one
+          break;
         case fault_kind::hang:
           // A dropped SYN: nothing comes back, the connect waits for its canceller.
           record("syn dropped (chaos)");
@@ -638,6 +640,8 @@ std::size_t socket_state::write(std::string&& bytes, error_code& ec) {
     if (const auto f = chaos_draw(*core(), point("data"), subject_)) switch (f->kind) {
         case fault_kind::latency:
           late = f->latency.count();
+          break;
+        case fault_kind::clock:  // draw() never returns one
           break;
         case fault_kind::hang:
           // Held until the connection closes: these bytes, later ones and the FIN never arrive.
@@ -891,6 +895,8 @@ bool acceptor_state::chaos_accept(net_op** at) noexcept {
   if (!f) return false;
   const std::string from = net_->name(ready_.front()->remote_, *host_);
   switch (f->kind) {
+    case fault_kind::clock:  // draw() never returns one
+      return false;
     case fault_kind::error:
     case fault_kind::exception: {
       // As accept(2) failing with EMFILE does, the connection stays queued for the next accept.
