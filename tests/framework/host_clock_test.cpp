@@ -117,7 +117,8 @@ TEST(HostClock, ChaosDrawsOneSkewPerHostAtItsFirstReadAndReplaysIt) {
     };
     const auto seen = run([&](faultline::sim_context& sim) { faultline::chaos(sim).use(plan); });
     const std::string schedule = drawn;
-    for (const auto& f : faultline::fault_schedule::parse(schedule).faults()) {
+    const auto parsed = faultline::fault_schedule::parse(schedule);  // kept: faults() refers into it
+    for (const auto& f : parsed.faults()) {
       EXPECT_EQ(f.call, 0u) << schedule;  // one skew per host, at its first read
       EXPECT_LE(std::chrono::abs(f.clock_step), 2s) << schedule;
       EXPECT_LE(std::abs(f.clock_ppm), 50'000) << schedule;
