@@ -14,6 +14,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace asio = boost::asio;
 namespace net = faultline::net;
@@ -172,6 +173,69 @@ TEST(NetCrash, ConnectFromACrashedHostFailsWithNetworkDown) {
     co_return ec;
   });
   EXPECT_EQ(r.value(), asio::error::network_down);
+}
+
+// An echo server on `h`'s port 5432 that logs the instant it starts: a boot function.
+struct booted_echo {
+  faultline::sim_context* sim;
+  net::host* h;
+  std::vector<faultline::sim_clock::time_point>* starts;
+  asio::awaitable<void> operator()() const {
+    starts->push_back(sim->now());
+    net::tcp::acceptor acceptor(h->get_executor(), {asio::ip::tcp::v4(), 5432});
+    for (;;) {
+      auto peer = co_await acceptor.async_accept(asio::use_awaitable);
+      char buf[16];
+      auto n = co_await peer.async_read_some(asio::buffer(buf), asio::use_awaitable);
+      co_await asio::async_write(peer, asio::buffer(buf, n), asio::use_awaitable);
+    }
+  }
+};
+
+asio::awaitable<std::string> echo_once(net::host& from, const asio::ip::tcp::endpoint& to) {
+  net::tcp::socket s(from.get_executor());
+  co_await s.async_connect(to, asio::use_awaitable);
+  co_await asio::async_write(s, asio::buffer("hi", 2), asio::use_awaitable);
+  char in[2];
+  co_await asio::async_read(s, asio::buffer(in), asio::use_awaitable);
+  co_return std::string(in, 2);
+}
+
+TEST(NetBoot, TheBootFunctionRunsNowAndAgainAtEveryRestart) {
+  faultline::sim_context sim;
+  auto& network = net::network::of(sim);
+  auto& db = network.add_host("db");
+  auto& app = network.add_host("app");
+  network.set_latency("app", "db", 5ms);
+  std::vector<faultline::sim_clock::time_point> starts;
+  db.boot("server", booted_echo{&sim, &db, &starts});
+  sim.run_until(at(1s));
+  network.crash("db");
+  sim.run_until(at(2s));
+  network.restart("db");
+  const asio::ip::tcp::endpoint server(db.addresses().front(), 5432);
+  auto r = sim.run(echo_once(app, server));
+  EXPECT_EQ(r.value(), "hi");
+  EXPECT_EQ(r.completed_at(), at(2020ms));  // the server listens again from t=2s
+  network.crash("db");  // nobody but the host holds the boot function's task: its cancellation must not dangle
+  sim.run_until(at(2500ms));
+  network.restart("db");
+  sim.run_until(at(3s));
+  EXPECT_EQ(starts, (std::vector<faultline::sim_clock::time_point>{at(0s), at(2s), at(2500ms)}));
+}
+
+TEST(NetBoot, ABootFunctionGivenWhileTheHostIsDownFirstRunsAtItsRestart) {
+  faultline::sim_context sim;
+  auto& network = net::network::of(sim);
+  auto& db = network.add_host("db");
+  std::vector<faultline::sim_clock::time_point> starts;
+  network.crash("db");
+  db.boot("server", booted_echo{&sim, &db, &starts});
+  sim.run_until(at(1s));
+  EXPECT_TRUE(starts.empty());
+  network.restart("db");
+  sim.run_until(at(2s));
+  EXPECT_EQ(starts, (std::vector<faultline::sim_clock::time_point>{at(1s)}));
 }
 
 TEST(NetFaultMisuse, BadPartitionsAndCrashesSayWhy) {

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -232,6 +233,15 @@ class net_state {
     if (!subject) subject = core.journal().add_subject("network");
     core.journal().record(core.now(), event_kind::net, subject, 0, text);
   }
+
+  // Partitions and crashes drawn by chaos (defined under "chaos: partitions and crashes").
+  std::map<std::pair<std::uint32_t, std::uint32_t>, std::uint64_t> cut_generation;  // a drawn heal heals only its cut
+  void chaos_before_send(host& from, host* to, std::uint32_t trace_subject);
+  void chaos_crash(host& h, std::uint32_t trace_subject);
+  void chaos_partition(host& from, host& to, std::uint32_t trace_subject);
+  bool reject_exception(const fault& f, const char* what, const char* takes);
+  void at(std::int64_t when, std::function<void()> fn);
+  void boot(host& h);
 };
 
 // -- io_state -----------------------------------------------------------------
@@ -475,6 +485,7 @@ void socket_state::start_connect(net_op* op, const tcp_endpoint& to) {
   subject_ = core()->journal().add_subject(describe());
   record("connect");
   std::int64_t late = 0;
+  if (core()->chaos_active()) net_->chaos_before_send(*host_, target, subject_);
   if (core()->chaos_active())
     if (const auto f = chaos_draw(*core(), point("connect"), subject_)) switch (f->kind) {
         case fault_kind::latency:
@@ -637,6 +648,7 @@ std::size_t socket_state::write(std::string&& bytes, error_code& ec) {
   std::int64_t gap = link ? link->segment_gap().count() : 0;
   std::int64_t late = 0;
   if (core()->chaos_active()) {
+    net_->chaos_before_send(*host_, net_->host_for(remote_.address(), *host_), subject_);
     if (const auto f = chaos_draw(*core(), point("data"), subject_)) switch (f->kind) {
         case fault_kind::latency:
           late = f->latency.count();
@@ -880,6 +892,12 @@ void acceptor_state::match() noexcept {
     conn->net_ = nullptr;
     conn.reset();
     record("accept " + net_->name(into.remote_, *into.host_));
+    if (core()->chaos_active()) {
+      try {
+        net_->chaos_crash(*host_, subject_);
+      } catch (...) {  // no memory for the point's name: no fault
+      }
+    }
     finish(op, {}, 0);
   }
 }
@@ -1102,6 +1120,81 @@ void net_state::arrive_syn(packet& p) {
   acc->match();
 }
 
+// -- chaos: partitions and crashes ---------------------------------------------
+
+namespace {
+// A deferred network action (a drawn crash, heal or restart), fired by the sim's timer queue.
+struct later final : faultline::detail::timer_wait {
+  later() : timer_wait(&on_ready) {}
+  std::function<void()> fn;
+  static void on_ready(faultline::detail::ready_op* base, bool invoke) {
+    std::unique_ptr<later> l(static_cast<later*>(base));
+    if (invoke) l->fn();
+  }
+};
+}  // namespace
+
+void net_state::at(std::int64_t when, std::function<void()> fn) {
+  auto l = std::make_unique<later>();
+  l->fn = std::move(fn);
+  l->order = core.journal().total();
+  core.schedule(l.release(), when);
+}
+
+void net_state::boot(host& h) {
+  // By index over a copy: a boot function may add another.
+  const auto boots = h.boots_;
+  for (const auto& b : boots) b();
+}
+
+bool net_state::reject_exception(const fault& f, const char* what, const char* takes) {
+  if (f.kind != fault_kind::exception && f.kind != fault_kind::clock) return false;
+  core.stop(std::make_exception_ptr(schedule_error("faultline: the schedule injects " + f.to_string() + ", but " +
+                                                   f.point + " is " + what + ", which takes " + takes +
+                                                   " only; fix or drop that entry")));
+  return true;
+}
+
+void net_state::chaos_before_send(host& from, host* to, std::uint32_t trace_subject) {
+  chaos_crash(from, trace_subject);
+  if (to && to != &from) chaos_partition(from, *to, trace_subject);
+}
+
+void net_state::chaos_crash(host& h, std::uint32_t trace_subject) {
+  const auto f = chaos_draw(core, "net:" + h.name() + ":crash", trace_subject);
+  if (!f || reject_exception(*f, "a host crash point", "error (a reboot), hang, cancel (as error) or latency(d)"))
+    return;
+  // Down for good (hang), for the drawn time (latency), or rebooted at once (error, cancel).
+  const bool for_good = f->kind == fault_kind::hang;
+  const std::int64_t down = f->kind == fault_kind::latency ? f->latency.count() : 0;
+  // The power goes right after this operation, through the queue: the code that made the call is running now.
+  host* hp = &h;
+  at(core.now(), [this, hp, for_good, down] {
+    if (!hp->up_) return;  // down already: that crash decides when it is back
+    net.crash(hp->name());
+    if (for_good) return;
+    if (down == 0) return net.restart(hp->name());  // a reboot: back in the same event
+    const std::uint64_t crash = hp->crashes_;
+    at(faultline::detail::saturating_deadline(core.now(), down), [this, hp, crash] {
+      if (!hp->up_ && hp->crashes_ == crash) net.restart(hp->name());
+    });
+  });
+}
+
+void net_state::chaos_partition(host& from, host& to, std::uint32_t trace_subject) {
+  const auto f = chaos_draw(core, "net:" + from.name() + "->" + to.name() + ":partition", trace_subject);
+  if (!f || reject_exception(*f, "a partition point", "hang, error or cancel (a cut for good) or latency(d)")) return;
+  const auto key = cut_key(from, to);
+  const std::uint64_t generation = ++cut_generation[key];
+  if (cuts.insert(key).second) note("partition " + from.name() + " <-> " + to.name());
+  if (f->kind != fault_kind::latency) return;
+  host* a = &from;
+  host* b = &to;
+  at(faultline::detail::saturating_deadline(core.now(), f->latency.count()), [this, a, b, key, generation] {
+    if (cut_generation[key] == generation) net.heal(a->name(), b->name());
+  });
+}
+
 }  // namespace detail
 }  // namespace faultline::net
 
@@ -1308,6 +1401,7 @@ void network::partition(std::string_view a, std::string_view b) {
   if (&ha == &hb)
     throw std::invalid_argument("faultline: network::partition(\"" + ha.name() + "\", \"" + hb.name() +
                                 "\"): a host cannot be cut from itself; name two hosts (or crash it)");
+  ++state_->cut_generation[detail::net_state::cut_key(ha, hb)];  // a scripted cut outlives a drawn heal
   if (state_->cuts.insert(detail::net_state::cut_key(ha, hb)).second)
     state_->note("partition " + ha.name() + " <-> " + hb.name());
 }
@@ -1369,6 +1463,7 @@ void network::crash(std::string_view name) {
     throw std::invalid_argument("faultline: network::crash(\"" + h.name() +
                                 "\"): the host is down already; restart it first");
   h.up_ = false;
+  ++h.crashes_;
   state_->note("crash " + h.name());
   std::vector<detail::io_state*> on_host;
   for (auto& [id, o] : state_->objects)
@@ -1384,6 +1479,9 @@ void network::crash(std::string_view name) {
   auto cancels = std::move(h.on_crash_);
   h.on_crash_.clear();
   for (auto& c : cancels) c();
+  // Each cancellation reaches its coroutine through the queue, maybe after the task ended: its
+  // state must outlive that, even when nobody else holds the task (a boot function's).
+  for (auto& c : cancels) h.cancelled_.push_back(std::move(c));
 }
 
 void network::restart(std::string_view name) {
@@ -1393,6 +1491,7 @@ void network::restart(std::string_view name) {
                                 "\"): the host is up; crash it first");
   h.up_ = true;
   state_->note("restart " + h.name());
+  state_->boot(h);
 }
 
 void network::shutdown() {

@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace faultline::net {
@@ -92,6 +93,23 @@ class host {
   /// False between `network::crash` and `network::restart`.
   bool is_up() const noexcept { return up_; }
 
+  /// The host's boot function: spawns `f` on this host now (`spawn(task_name,
+  /// f)`; if the host is down, at its next restart) and again at every
+  /// `network::restart`, as an init system starts a machine's services. A
+  /// host may have several; they run in the order given. Without one,
+  /// `restart` brings the host back with nothing running. `f` is called
+  /// once per start, so it must be copyable and start fresh state each time
+  /// (what survives a crash is what `f` captures by reference: the "disk").
+  ///
+  /// **Example**: `db.boot("server", [&]() -> asio::awaitable<void> { co_await serve(db); });`
+  template <faultline::detail::coroutine_function F>
+  void boot(std::string task_name, F f) {
+    static_assert(std::is_copy_constructible_v<F>,
+                  "faultline: host::boot runs the function at every restart, so it must be copyable");
+    boots_.push_back([this, task_name = std::move(task_name), f = std::move(f)] { spawn(task_name, f); });
+    if (up_) boots_.back()();
+  }
+
   /// `sim.spawn(task_name, f)`, with `f`'s coroutine running on this host's
   /// executor, so `co_await asio::this_coro::executor` inside names this
   /// host. Returns the sim's `task<T>` handle; cancelling it cancels `f`, and
@@ -125,6 +143,9 @@ class host {
   std::uint16_t next_port_ = 49152;
   bool up_ = true;
   std::vector<std::function<void()>> on_crash_;  // cancels the tasks spawned here
+  std::vector<std::function<void()>> cancelled_; // kept: their cancellations may still be queued
+  std::vector<std::function<void()>> boots_;     // spawns its boot functions (host::boot)
+  std::uint64_t crashes_ = 0;                    // a drawn restart acts only on the crash that scheduled it
 };
 
 /// The simulated network of one sim (an Asio service of the sim_context,
@@ -198,7 +219,8 @@ class network final : public asio::execution_context::service {
   void crash(std::string_view name);
   /// Brings a crashed host back with no sockets: segments for its old
   /// connections are answered with an RST (`connection_reset` at the peer);
-  /// the test starts its programs again (`host::spawn`). Throws
+  /// its boot functions (`host::boot`) run again; without any, the test
+  /// starts its programs again (`host::spawn`). Throws
   /// `std::invalid_argument` for an unknown host or one that is up.
   void restart(std::string_view name);
 
