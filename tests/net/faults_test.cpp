@@ -94,6 +94,37 @@ TEST(NetPartition, OtherLinksKeepWorking) {
   EXPECT_EQ(r.completed_at(), at(10ms));  // default latency 0: connected at once, at t=10ms
 }
 
+TEST(NetHold, HeldSegmentsWaitForReleaseThenArriveAtItsInstantInOrderWhileTheOtherDirectionFlows) {
+  connected_hosts h;  // connected at t=10ms
+  h.network.hold("app", "db");
+  EXPECT_TRUE(h.network.held("app", "db"));
+  EXPECT_FALSE(h.network.held("db", "app"));
+  std::vector<std::string> at_server, at_client;
+  h.sim.spawn("server reads", [&]() -> asio::awaitable<void> {
+    for (int i = 0; i < 2; ++i) {
+      char buf[8];
+      auto [ec, n] = co_await h.server.async_read_some(asio::buffer(buf), faultline_test::use_tuple);
+      at_server.push_back(faultline::to_string(h.sim.now()) + " " + std::string(buf, n));
+    }
+  });
+  char one;
+  h.client.async_read_some(asio::buffer(&one, 1), [&](error_code, std::size_t n) {
+    at_client.push_back(faultline::to_string(h.sim.now()) + " " + std::string(&one, n));
+  });
+  asio::async_write(h.client, asio::buffer("ab", 2), [](error_code, std::size_t) {});
+  asio::async_write(h.server, asio::buffer("x", 1), [](error_code, std::size_t) {});
+  h.sim.run_until(at(20ms));
+  asio::async_write(h.client, asio::buffer("cd", 2), [](error_code, std::size_t) {});
+  h.sim.run_until(at(1s));
+  EXPECT_TRUE(at_server.empty());
+  EXPECT_EQ(at_client, (std::vector<std::string>{"t=0.015s x"}));  // db -> app is not held
+  h.network.release("app", "db");
+  EXPECT_FALSE(h.network.held("app", "db"));
+  h.sim.run();
+  EXPECT_EQ(at_server, (std::vector<std::string>{"t=1.000s ab", "t=1.000s cd"}));
+  EXPECT_TRUE(h.has("t=1.000s network net: release app -> db, 2 segments"));
+}
+
 TEST(NetCrash, ACrashedHostVanishesSilentlyAndAfterRestartItsOldConnectionsAreReset) {
   faultline::sim_context sim;
   auto& network = net::network::of(sim);
@@ -242,6 +273,14 @@ TEST(NetFaultMisuse, BadPartitionsAndCrashesSayWhy) {
   connected_hosts h;
   EXPECT_THROW(h.network.partition("db", "db"), std::invalid_argument);
   EXPECT_THROW(h.network.partition("db", "nobody"), std::invalid_argument);
+  EXPECT_THROW(h.network.hold("app", "nobody"), std::invalid_argument);
+  try {
+    h.network.hold("db", "db");
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "faultline: network::hold(\"db\", \"db\"): a host's connections to itself cross no link; "
+                           "name two hosts");
+  }
   EXPECT_THROW(h.network.restart("db"), std::invalid_argument);
   h.network.crash("db");
   try {

@@ -242,6 +242,11 @@ class net_state {
   bool reject_exception(const fault& f, const char* what, const char* takes);
   void at(std::int64_t when, std::function<void()> fn);
   void boot(host& h);
+
+  // network::hold: directions (from, to) whose arriving segments wait for release, in arrival order.
+  std::set<std::pair<std::uint32_t, std::uint32_t>> holds;
+  std::vector<std::unique_ptr<packet>> held_by_hold;
+  bool hold_arrival(std::unique_ptr<packet>& owned);
 };
 
 // -- io_state -----------------------------------------------------------------
@@ -998,6 +1003,7 @@ void net_state::arrive(std::unique_ptr<packet>& owned) {
     held.push_back(std::move(owned));
     return;
   }
+  if (!holds.empty() && hold_arrival(owned)) return;
   if (p.kind == packet_kind::syn) return arrive_syn(p);
   auto it = sockets.find(p.to);
   socket_state* s = it == sockets.end() ? nullptr : it->second;
@@ -1118,6 +1124,14 @@ void net_state::arrive_syn(packet& p) {
   send(std::move(ack), server_host, *client_host, &conn->last_arrival_);
   acc->ready_.push_back(std::move(conn));
   acc->match();
+}
+
+// -- hold and release -----------------------------------------------------------
+
+bool net_state::hold_arrival(std::unique_ptr<packet>& owned) {
+  if (!holds.count({owned->from_host->index_, owned->to_host->index_})) return false;
+  held_by_hold.push_back(std::move(owned));
+  return true;
 }
 
 // -- chaos: partitions and crashes ---------------------------------------------
@@ -1425,6 +1439,38 @@ void network::heal(std::string_view a, std::string_view b) {
   }
 }
 
+void network::hold(std::string_view from, std::string_view to) {
+  host& a = state_->get(from, "network::hold");
+  host& b = state_->get(to, "network::hold");
+  if (&a == &b)
+    throw std::invalid_argument("faultline: network::hold(\"" + a.name() + "\", \"" + b.name() +
+                                "\"): a host's connections to itself cross no link; name two hosts");
+  if (state_->holds.insert({a.index_, b.index_}).second) state_->note("hold " + a.name() + " -> " + b.name());
+}
+
+void network::release(std::string_view from, std::string_view to) {
+  host& a = state_->get(from, "network::release");
+  host& b = state_->get(to, "network::release");
+  if (!state_->holds.erase({a.index_, b.index_})) return;
+  std::vector<std::unique_ptr<detail::net_state::packet>> keep, release;
+  for (auto& p : state_->held_by_hold)
+    (p->from_host == &a && p->to_host == &b ? release : keep).push_back(std::move(p));
+  state_->held_by_hold = std::move(keep);
+  state_->note("release " + a.name() + " -> " + b.name() + ", " + std::to_string(release.size()) +
+               (release.size() == 1 ? " segment" : " segments"));
+  // They crossed the link already: they arrive now, in the order they were held.
+  for (auto& p : release) {
+    p->order = state_->core.journal().total();
+    state_->core.schedule(p.release(), state_->core.now());
+  }
+}
+
+bool network::held(std::string_view from, std::string_view to) const {
+  host& a = state_->get(from, "network::held");
+  host& b = state_->get(to, "network::held");
+  return state_->holds.count({a.index_, b.index_}) > 0;
+}
+
 link_faults& network::link(std::string_view from, std::string_view to) {
   return state_->make_link(state_->get(from, "network::link"), state_->get(to, "network::link"));
 }
@@ -1517,6 +1563,7 @@ void network::shutdown() {
   state_->sockets.clear();
   state_->listeners.clear();
   state_->held.clear();
+  state_->held_by_hold.clear();
   for (detail::net_op* op : ops) op->destroy();
   unaccepted.clear();
 }

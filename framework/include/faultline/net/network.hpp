@@ -210,6 +210,21 @@ class network final : public asio::execution_context::service {
   /// True while the link between `a` and `b` is cut.
   bool partitioned(std::string_view a, std::string_view b) const;
 
+  /// turmoil's hold: segments from `from` to `to` (one direction) that reach
+  /// `to` from now on, and those in flight, wait there, in order, until
+  /// `release(from, to)`; the other direction and other links flow. Unlike
+  /// `partition`, one direction only, and released segments arrive at the
+  /// release's instant (they crossed the link already), not one latency
+  /// later. Throws `std::invalid_argument` for an unknown host or `from == to`.
+  ///
+  /// **Example**: `net.hold("app", "db"); ...; net.release("app", "db");`
+  void hold(std::string_view from, std::string_view to);
+  /// Ends `hold(from, to)`: what it held arrives now, in order. Releasing a
+  /// direction not held does nothing.
+  void release(std::string_view from, std::string_view to);
+  /// True while `hold(from, to)` holds that direction.
+  bool held(std::string_view from, std::string_view to) const;
+
   /// Crashes host `name`, as a power cut would: its sockets and listeners
   /// vanish without a FIN or RST (their pending operations end with
   /// `operation_aborted`; later use of them fails with `bad_descriptor`),
