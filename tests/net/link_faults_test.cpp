@@ -130,7 +130,56 @@ TEST(NetSegment, WithoutAGapTheFirstReadGetsTheFirstSegmentOnly) {
   EXPECT_EQ(h.server.available(), 4u);
 }
 
+// The server's reads until eof, each as "t=0.115s 100" (bytes read) or "t=1.015s eof".
+std::vector<std::string> server_reads(scripted_hosts& h) {
+  std::vector<std::string> log;
+  h.sim.spawn("reader", [&]() -> asio::awaitable<void> {
+    for (;;) {
+      char buf[256];
+      auto [ec, n] = co_await h.server.async_read_some(asio::buffer(buf), use_tuple);
+      log.push_back(faultline::to_string(h.sim.now()) + " " + (ec ? std::string("eof") : std::to_string(n)));
+      if (ec) co_return;
+    }
+  });
+  h.sim.run();
+  return log;
+}
+
+TEST(NetBandwidth, WritesGoOutOneAfterAnotherAtTheRateAndArriveWholeInOrder) {
+  scripted_hosts h;
+  h.network.link("app", "db").bandwidth(1000);  // 1 byte a millisecond
+  h.connect();                                  // t=10ms
+  const std::string hundred(100, 'a'), fifty(50, 'b');
+  h.client.async_write_some(asio::buffer(hundred), [](error_code, std::size_t) {});
+  h.client.async_write_some(asio::buffer(fifty), [](error_code, std::size_t) {});
+  h.sim.run_until(at(20ms));
+  h.client.shutdown(asio::socket_base::shutdown_send);  // the FIN follows the bytes
+  // 100 bytes through at t=110ms, then 50 more at t=160ms; each 5ms of latency later.
+  EXPECT_EQ(server_reads(h), (std::vector<std::string>{"t=0.115s 100", "t=0.165s 50", "t=0.165s eof"}));
+}
+
+TEST(NetSlowClose, TheFinReachesThePeerThatLateAfterTheBytes) {
+  scripted_hosts h;
+  h.network.link("app", "db").slow_close(1s);
+  h.connect();
+  asio::async_write(h.client, asio::buffer("bye", 3), [](error_code, std::size_t) {});
+  h.client.close();
+  EXPECT_EQ(server_reads(h), (std::vector<std::string>{"t=0.015s 3", "t=1.015s eof"}));
+  EXPECT_EQ(h.network.link("app", "db").slow_close_delay(), 1s);
+  h.network.link("app", "db").clear();
+  EXPECT_EQ(h.network.link("app", "db").slow_close_delay(), 0s);
+  EXPECT_FALSE(h.network.link("app", "db").bandwidth_limit());
+}
+
 TEST(NetLinkFaultMisuse, BadSettingsSayWhy) {
+  try {
+    scripted_hosts h;
+    h.network.link("app", "db").bandwidth(0);
+    FAIL() << "bandwidth(0) was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "faultline: link_faults(\"app\" -> \"db\")::bandwidth(0): a link carries at least 1 byte a "
+                           "second; use clear() for no limit");
+  }
   scripted_hosts h;
   try {
     h.network.link("app", "db").segment(0);
@@ -141,6 +190,7 @@ TEST(NetLinkFaultMisuse, BadSettingsSayWhy) {
                  "clear() for whole writes");
   }
   EXPECT_THROW(h.network.link("app", "db").segment(1, -1ms), std::invalid_argument);
+  EXPECT_THROW(h.network.link("app", "db").slow_close(-1ms), std::invalid_argument);
   EXPECT_THROW(h.network.link("app", "nowhere"), std::invalid_argument);
   EXPECT_THROW(h.network.refuse("nowhere"), std::invalid_argument);
   EXPECT_THROW(h.network.blackhole("nowhere", 1), std::invalid_argument);

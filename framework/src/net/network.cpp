@@ -247,6 +247,10 @@ class net_state {
   std::set<std::pair<std::uint32_t, std::uint32_t>> holds;
   std::vector<std::unique_ptr<packet>> held_by_hold;
   bool hold_arrival(std::unique_ptr<packet>& owned);
+
+  // link_faults::slow_close and bandwidth.
+  std::int64_t fin_delay(const socket_state& s) const;
+  std::int64_t transmission_delay(const link_faults& link, std::size_t n);
 };
 
 // -- io_state -----------------------------------------------------------------
@@ -331,7 +335,7 @@ void socket_state::close(error_code& ec) {
       if (abortive || unread)
         net_->send_to_socket(packet_kind::rst, *this, peer_id_);
       else if (!wr_shutdown_)
-        net_->send_to_socket(packet_kind::fin, *this, peer_id_);
+        net_->send_to_socket(packet_kind::fin, *this, peer_id_, {}, net_->fin_delay(*this));
     }
     if (owns_port_) net_->release_port(*host_, local_.port());
     owns_port_ = false;
@@ -402,7 +406,7 @@ void socket_state::shutdown(int what, error_code& ec) {
   if (what != boost::asio::socket_base::shutdown_receive && !wr_shutdown_) {
     wr_shutdown_ = true;
     record("shutdown send");
-    if (!reset_ && net_) net_->send_to_socket(packet_kind::fin, *this, peer_id_);
+    if (!reset_ && net_) net_->send_to_socket(packet_kind::fin, *this, peer_id_, {}, net_->fin_delay(*this));
   }
   if (what != boost::asio::socket_base::shutdown_send && !rd_shutdown_) {
     rd_shutdown_ = true;
@@ -656,7 +660,7 @@ std::size_t socket_state::write(std::string&& bytes, error_code& ec) {
     net_->chaos_before_send(*host_, net_->host_for(remote_.address(), *host_), subject_);
     if (const auto f = chaos_draw(*core(), point("data"), subject_)) switch (f->kind) {
         case fault_kind::latency:
-          late = f->latency.count();
+          late = faultline::detail::saturating_deadline(late, f->latency.count());
           break;
         case fault_kind::clock:  // draw() never returns one
           break;
@@ -684,6 +688,8 @@ std::size_t socket_state::write(std::string&& bytes, error_code& ec) {
       gap = f->kind == fault_kind::latency ? f->latency.count() : 0;
     }
   }
+  if (link && link->bandwidth_limit())
+    late = faultline::detail::saturating_deadline(late, net_->transmission_delay(*link, n));
   record("write " + bytes_text(n));
   sent_ += n;
   if (piece >= n) {
@@ -1134,6 +1140,27 @@ bool net_state::hold_arrival(std::unique_ptr<packet>& owned) {
   return true;
 }
 
+// -- slow close and bandwidth ------------------------------------------------------
+
+std::int64_t net_state::fin_delay(const socket_state& s) const {
+  if (links.empty()) return 0;
+  host* peer = host_for(s.remote_.address(), *s.host_);
+  const link_faults* link = peer ? link_of(*s.host_, *peer) : nullptr;
+  return link ? link->slow_close_.count() : 0;
+}
+
+std::int64_t net_state::transmission_delay(const link_faults& link, std::size_t n) {
+  // The direction sends one write after another: this one starts when the line is free, and its
+  // last byte is through n / rate seconds later (rounded up to the nanosecond).
+  const auto rate = static_cast<unsigned __int128>(*link.bandwidth_);
+  const auto ns = (static_cast<unsigned __int128>(n) * 1'000'000'000u + rate - 1) / rate;
+  const std::int64_t start = std::max(core.now(), link.line_free_);
+  const std::int64_t done = faultline::detail::saturating_deadline(
+      start, ns > static_cast<unsigned __int128>(INT64_MAX) ? INT64_MAX : static_cast<std::int64_t>(ns));
+  const_cast<link_faults&>(link).line_free_ = done;
+  return done - core.now();
+}
+
 // -- chaos: partitions and crashes ---------------------------------------------
 
 namespace {
@@ -1302,10 +1329,28 @@ link_faults& link_faults::segment(std::size_t max_bytes, sim_clock::duration gap
   return *this;
 }
 
+link_faults& link_faults::bandwidth(std::uint64_t bytes_per_second) {
+  if (bytes_per_second == 0)
+    throw std::invalid_argument("faultline: link_faults(\"" + from_ + "\" -> \"" + to_ +
+                                "\")::bandwidth(0): a link carries at least 1 byte a second; use clear() for no limit");
+  bandwidth_ = bytes_per_second;
+  return *this;
+}
+
+link_faults& link_faults::slow_close(sim_clock::duration d) {
+  if (d.count() < 0)
+    throw std::invalid_argument("faultline: link_faults(\"" + from_ + "\" -> \"" + to_ + "\")::slow_close(" +
+                                to_string(d) + "): the delay is negative; use 0 or more");
+  slow_close_ = d;
+  return *this;
+}
+
 link_faults& link_faults::clear() noexcept {
   reset_after_.reset();
   segment_ = 0;
   gap_ = {};
+  bandwidth_.reset();
+  slow_close_ = {};
   return *this;
 }
 

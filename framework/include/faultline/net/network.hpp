@@ -52,12 +52,26 @@ class link_faults {
   /// every segment alone. Throws `std::invalid_argument` for `max_bytes == 0`
   /// or a negative gap.
   link_faults& segment(std::size_t max_bytes, sim_clock::duration gap = {});
-  /// Removes both faults from this direction.
+  /// Toxiproxy's `bandwidth`: the direction carries at most
+  /// `bytes_per_second`. Writes go out one after another, in order: a write
+  /// of `n` bytes starts when the line is free (the previous write's last
+  /// byte is through) and arrives whole (or as its segments) `n / rate`
+  /// seconds later, plus the link's latency. Shared by every connection in
+  /// this direction. Throws `std::invalid_argument` for 0.
+  link_faults& bandwidth(std::uint64_t bytes_per_second);
+  /// Toxiproxy's `slow_close`: the FIN of a `close()` or `shutdown(send)` in
+  /// this direction reaches the peer `d` later than it would (bytes written
+  /// before it still arrive first; an abortive close's RST is not delayed).
+  /// Throws `std::invalid_argument` for a negative `d`.
+  link_faults& slow_close(sim_clock::duration d);
+  /// Removes every fault from this direction.
   link_faults& clear() noexcept;
 
   std::optional<std::uint64_t> reset_limit() const noexcept { return reset_after_; }
   std::size_t segment_size() const noexcept { return segment_; }
   sim_clock::duration segment_gap() const noexcept { return gap_; }
+  std::optional<std::uint64_t> bandwidth_limit() const noexcept { return bandwidth_; }
+  sim_clock::duration slow_close_delay() const noexcept { return slow_close_; }
 
  private:
   friend class detail::net_state;
@@ -66,6 +80,9 @@ class link_faults {
   std::optional<std::uint64_t> reset_after_;
   std::size_t segment_ = 0;  // 0: whole writes
   sim_clock::duration gap_{};
+  std::optional<std::uint64_t> bandwidth_;
+  std::int64_t line_free_ = 0;  // bandwidth: when the last write's last byte is through
+  sim_clock::duration slow_close_{};
 };
 
 /// A simulated machine: a name the resolver knows, its addresses, and an
