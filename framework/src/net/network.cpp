@@ -1,6 +1,7 @@
 // faultline - the simulated network: hosts, links, packets in flight, TCP sockets and listeners.
 #include <faultline/chaos.hpp>
 #include <faultline/detail/error_names.hpp>
+#include <faultline/detail/mix.hpp>
 #include <faultline/net/detail/state.hpp>
 #include <faultline/net/network.hpp>
 #include <faultline/steady_timer.hpp>
@@ -10,6 +11,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <functional>
 #include <map>
 #include <optional>
@@ -251,6 +253,7 @@ class net_state {
   // link_faults::slow_close and bandwidth.
   std::int64_t fin_delay(const socket_state& s) const;
   std::int64_t transmission_delay(const link_faults& link, std::size_t n);
+  std::int64_t drawn_latency(const link_faults& link);  // link_faults::latency
 };
 
 // -- io_state -----------------------------------------------------------------
@@ -690,6 +693,8 @@ std::size_t socket_state::write(std::string&& bytes, error_code& ec) {
   }
   if (link && link->bandwidth_limit())
     late = faultline::detail::saturating_deadline(late, net_->transmission_delay(*link, n));
+  if (link && link->latency_distribution())
+    late = faultline::detail::saturating_deadline(late, net_->drawn_latency(*link));
   record("write " + bytes_text(n));
   sent_ += n;
   if (piece >= n) {
@@ -1152,13 +1157,33 @@ std::int64_t net_state::fin_delay(const socket_state& s) const {
 std::int64_t net_state::transmission_delay(const link_faults& link, std::size_t n) {
   // The direction sends one write after another: this one starts when the line is free, and its
   // last byte is through n / rate seconds later (rounded up to the nanosecond).
-  const auto rate = static_cast<unsigned __int128>(*link.bandwidth_);
-  const auto ns = (static_cast<unsigned __int128>(n) * 1'000'000'000u + rate - 1) / rate;
+  // long double: exact for the byte counts and rates of a test, and no 128-bit integers (ISO C++).
+  const long double ns = std::ceil(static_cast<long double>(n) * 1e9L / static_cast<long double>(*link.bandwidth_));
   const std::int64_t start = std::max(core.now(), link.line_free_);
   const std::int64_t done = faultline::detail::saturating_deadline(
-      start, ns > static_cast<unsigned __int128>(INT64_MAX) ? INT64_MAX : static_cast<std::int64_t>(ns));
+      start, ns >= 9.2e18L ? INT64_MAX : static_cast<std::int64_t>(ns));
   const_cast<link_faults&>(link).line_free_ = done;
   return done - core.now();
+}
+
+std::int64_t net_state::drawn_latency(const link_faults& link) {
+  auto& l = const_cast<link_faults&>(link);
+  const latency_dist& d = *l.dist_;
+  // Seeded like a chaos point: (sim seed, direction, write index), independent of everything else.
+  std::uint64_t h = faultline::detail::splitmix64(
+      core.seed() ^ faultline::detail::splitmix64(faultline::detail::fnv1a("link:" + l.from_ + "->" + l.to_)));
+  h = faultline::detail::splitmix64(h ^ l.draws_++);
+  if (!(faultline::detail::unit_interval(h) < d.probability)) return 0;
+  const double w = faultline::detail::unit_interval(faultline::detail::splitmix64(h));
+  const auto a = static_cast<double>(d.a.count()), b = static_cast<double>(d.b.count());
+  double ns = 0;
+  switch (d.kind) {
+    case latency_dist::shape::fixed: ns = a; break;
+    case latency_dist::shape::uniform: ns = a + w * (b - a); break;
+    case latency_dist::shape::exponential: ns = b > 0 ? std::min(-a * std::log1p(-w), b) : -a * std::log1p(-w); break;
+    case latency_dist::shape::none: break;
+  }
+  return ns >= 9.2e18 ? INT64_MAX : static_cast<std::int64_t>(ns);
 }
 
 // -- chaos: partitions and crashes ---------------------------------------------
@@ -1345,12 +1370,29 @@ link_faults& link_faults::slow_close(sim_clock::duration d) {
   return *this;
 }
 
+link_faults& link_faults::latency(const latency_dist& d) {
+  const std::string call = "faultline: link_faults(\"" + from_ + "\" -> \"" + to_ + "\")::latency: ";
+  if (!(d.probability >= 0.0 && d.probability <= 1.0))
+    throw std::invalid_argument(call + "the probability " + std::to_string(d.probability) +
+                                " is not in [0, 1]");
+  if (d.a.count() < 0 || d.b.count() < 0)
+    throw std::invalid_argument(call + "a bound is negative (" + to_string(d.a) + ", " + to_string(d.b) +
+                                "); use durations >= 0");
+  if (d.kind == latency_dist::shape::uniform && d.b < d.a)
+    throw std::invalid_argument(call + "uniform latency from " + to_string(d.a) + " to " + to_string(d.b) +
+                                " has its bounds reversed; give the low end first");
+  dist_ = d.kind == latency_dist::shape::none ? nullptr : std::make_shared<const latency_dist>(d);
+  draws_ = 0;
+  return *this;
+}
+
 link_faults& link_faults::clear() noexcept {
   reset_after_.reset();
   segment_ = 0;
   gap_ = {};
   bandwidth_.reset();
   slow_close_ = {};
+  dist_.reset();
   return *this;
 }
 

@@ -20,6 +20,10 @@
 #include <type_traits>
 #include <vector>
 
+namespace faultline {
+struct latency_dist;
+}
+
 namespace faultline::net {
 
 namespace detail {
@@ -64,6 +68,14 @@ class link_faults {
   /// before it still arrive first; an abortive close's RST is not delayed).
   /// Throws `std::invalid_argument` for a negative `d`.
   link_faults& slow_close(sim_clock::duration d);
+  /// Extra latency drawn per write from `d` (`<faultline/chaos.hpp>`:
+  /// `latency_dist::uniform(1ms, 50ms)`, `exponential`, `spikes`), on top of
+  /// the link's latency, from the sim's seed, this direction and the
+  /// write's index in it: the same seed draws the same delays. Order is kept
+  /// (a write never overtakes the one before). Throws `std::invalid_argument`
+  /// for a probability outside [0, 1], a negative bound or a uniform range
+  /// given high end first.
+  link_faults& latency(const latency_dist& d);
   /// Removes every fault from this direction.
   link_faults& clear() noexcept;
 
@@ -72,6 +84,8 @@ class link_faults {
   sim_clock::duration segment_gap() const noexcept { return gap_; }
   std::optional<std::uint64_t> bandwidth_limit() const noexcept { return bandwidth_; }
   sim_clock::duration slow_close_delay() const noexcept { return slow_close_; }
+  /// The distribution `latency` set, if any.
+  const latency_dist* latency_distribution() const noexcept { return dist_.get(); }
 
  private:
   friend class detail::net_state;
@@ -83,6 +97,8 @@ class link_faults {
   std::optional<std::uint64_t> bandwidth_;
   std::int64_t line_free_ = 0;  // bandwidth: when the last write's last byte is through
   sim_clock::duration slow_close_{};
+  std::shared_ptr<const latency_dist> dist_;  // shared_ptr: latency_dist stays incomplete here
+  std::uint64_t draws_ = 0;                   // writes that drew from dist_
 };
 
 /// A simulated machine: a name the resolver knows, its addresses, and an
