@@ -1208,7 +1208,7 @@ void net_state::at(std::int64_t when, std::function<void()> fn) {
 }
 
 void net_state::boot(host& h) {
-  // By index over a copy: a boot function may add another.
+  // Over a copy: a boot function may add another.
   const auto boots = h.boots_;
   for (const auto& b : boots) b();
 }
