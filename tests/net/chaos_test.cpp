@@ -13,6 +13,7 @@
 #include <faultline/steady_timer.hpp>
 
 #include <string>
+#include <vector>
 
 namespace asio = boost::asio;
 namespace net = faultline::net;
@@ -279,6 +280,122 @@ TEST(NetChaosSchedule, NetPointNamesRoundTripBareOrQuoted) {
   f.kind = faultline::fault_kind::hang;
   const faultline::fault_schedule odd({f});
   EXPECT_EQ(faultline::fault_schedule::parse(odd.to_string()), odd);
+}
+
+// The shared hosts replaying `schedule`, with an echo server booted on db:7000 (the fixture holds 5432).
+struct chaos_booted : chaos_hosts {
+  std::vector<faultline::sim_clock::time_point> boots;
+  explicit chaos_booted(const char* schedule) : chaos_hosts(schedule) {
+    db.boot("echo", [this]() -> asio::awaitable<void> {
+      boots.push_back(sim.now());
+      net::tcp::acceptor a(db.get_executor(), {asio::ip::tcp::v4(), 7000});
+      for (;;) {
+        auto peer = co_await a.async_accept(asio::use_awaitable);
+        char buf[8];
+        auto [ec, n] = co_await peer.async_read_some(asio::buffer(buf), use_tuple);
+        if (!ec) co_await asio::async_write(peer, asio::buffer(buf, n), use_tuple);
+      }
+    });
+  }
+  // One echo of "ping" from app, given up after 3s: the reply, or "timed out".
+  std::string ping() {
+    return sim.run([&]() -> asio::awaitable<std::string> {
+      net::tcp::socket s(app.get_executor());
+      std::string reply(4, '?');
+      auto exchange = [&]() -> asio::awaitable<void> {
+        co_await s.async_connect({db.addresses().front(), 7000}, asio::use_awaitable);
+        co_await asio::async_write(s, asio::buffer("ping", 4), asio::use_awaitable);
+        co_await asio::async_read(s, asio::buffer(reply), asio::use_awaitable);
+      };
+      faultline::steady_timer timeout(app.get_executor(), 3s);
+      auto v = co_await (exchange() || timeout.async_wait(asio::use_awaitable));
+      co_return v.index() == 0 ? reply : "timed out";
+    }).value();
+  }
+};
+
+TEST(NetChaosCrash, LatencyCrashesTheHostRightAfterTheCallAndRestartsItThatLateWithItsBootFunction) {
+  chaos_booted h("net:db:crash#0=latency(1s)");  // db's first operation: accepting app's connection at t=5ms
+  EXPECT_EQ(h.ping(), "timed out");               // "ping" reached db at t=15ms, while it was down
+  EXPECT_TRUE(h.has("t=0.005s db:7000 fault: chaos: latency 1.000s at call #0"));
+  EXPECT_TRUE(h.has("t=0.005s network net: crash db"));
+  EXPECT_TRUE(h.has("t=1.005s network net: restart db"));
+  EXPECT_EQ(h.ping(), "ping");
+  EXPECT_EQ(h.sim.now(), at(3020ms));  // the first ping gave up at t=3s
+  EXPECT_EQ(h.boots, (std::vector<faultline::sim_clock::time_point>{at(0s), at(1005ms)}));
+}
+
+TEST(NetChaosCrash, AnErrorRebootsTheHostAtOnceItsPendingConnectIsAborted) {
+  chaos_booted h("net:app:crash#0=error");  // app's first operation: its connect at t=0
+  const auto r = h.sim.run([&]() -> asio::awaitable<error_code> {
+    auto [ec] = co_await h.client.async_connect(h.endpoint(), use_tuple);
+    co_return ec;
+  });
+  EXPECT_EQ(r.value(), asio::error::operation_aborted);
+  EXPECT_EQ(r.completed_at(), at(0s));
+  EXPECT_TRUE(h.has("t=0.000s network net: crash app"));
+  EXPECT_TRUE(h.has("t=0.000s network net: restart app"));
+  EXPECT_TRUE(h.app.is_up());
+}
+
+TEST(NetChaosCrash, AHangKeepsTheHostDownForGood) {
+  chaos_booted h("net:db:crash#0=hang");
+  EXPECT_EQ(h.ping(), "timed out");
+  EXPECT_EQ(h.ping(), "timed out");  // the SYN finds nobody
+  EXPECT_FALSE(h.db.is_up());
+  EXPECT_EQ(h.boots, (std::vector<faultline::sim_clock::time_point>{at(0s)}));
+}
+
+TEST(NetChaosPartition, LatencyCutsTheLinkBeforeTheWriteLeavesAndHealsItThatLate) {
+  chaos_hosts h("net:app->db:partition#1=latency(1s)");  // #0 is the connect
+  EXPECT_FALSE(h.connect_within());
+  EXPECT_EQ(h.reads_of("ping", 1), (std::vector<std::string>{"t=1.015s ping"}));
+  EXPECT_TRUE(h.has("t=0.010s app:49152 -> db:5432 fault: chaos: latency 1.000s at call #1"));
+  EXPECT_TRUE(h.has("t=0.010s network net: partition app <-> db"));
+  EXPECT_TRUE(h.has("t=1.010s network net: heal app <-> db, 1 segment released"));
+}
+
+TEST(NetChaosPartition, AHangCutsTheLinkForGood) {
+  chaos_hosts h("net:app->db:partition#0=hang");
+  const auto r = h.sim.run([&]() -> asio::awaitable<int> {
+    faultline::steady_timer timeout(h.app.get_executor(), 3s);
+    auto v = co_await (h.client.async_connect(h.endpoint(), use_tuple) || timeout.async_wait(use_tuple));
+    co_return static_cast<int>(v.index());
+  });
+  EXPECT_EQ(r.value(), 1);  // the timeout won
+  EXPECT_EQ(r.completed_at(), at(3s));
+  EXPECT_TRUE(h.network.partitioned("db", "app"));
+  EXPECT_TRUE(h.has("t=0.000s network net: partition app <-> db"));
+}
+
+TEST(NetChaosPartition, AScriptedCutOutlivesTheHealADrawnCutScheduled) {
+  chaos_hosts h("net:app->db:partition#0=latency(1s)");
+  bool connected = false;
+  h.client.async_connect(h.endpoint(), [&](error_code ec) { connected = !ec; });
+  h.sim.run_until(at(20ms));
+  h.network.partition("app", "db");  // the latest cut decides when it ends: never
+  h.sim.run_until(at(2s));
+  EXPECT_TRUE(h.network.partitioned("app", "db"));
+  EXPECT_FALSE(connected);
+}
+
+void expect_schedule_error(const char* schedule, const std::string& message) {
+  chaos_hosts h(schedule);
+  try {
+    h.connect_within();
+    FAIL() << "the schedule was accepted";
+  } catch (const faultline::schedule_error& e) {
+    EXPECT_NE(std::string(e.what()).find(message), std::string::npos) << e.what();
+  }
+}
+
+TEST(NetChaosSchedule, AnExceptionAtAPartitionOrCrashPointIsAScheduleError) {
+  expect_schedule_error("net:app->db:partition#0=exception",
+                        "the schedule injects net:app->db:partition#0=exception, but net:app->db:partition is a "
+                        "partition point, which takes hang, error or cancel (a cut for good) or latency(d) only");
+  expect_schedule_error("net:app:crash#0=exception",
+                        "the schedule injects net:app:crash#0=exception, but net:app:crash is a host crash point, "
+                        "which takes error (a reboot), hang, cancel (as error) or latency(d) only");
 }
 
 }  // namespace

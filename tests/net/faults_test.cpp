@@ -14,6 +14,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace asio = boost::asio;
 namespace net = faultline::net;
@@ -91,6 +92,37 @@ TEST(NetPartition, OtherLinksKeepWorking) {
   });
   EXPECT_NO_THROW(r.value());
   EXPECT_EQ(r.completed_at(), at(10ms));  // default latency 0: connected at once, at t=10ms
+}
+
+TEST(NetHold, HeldSegmentsWaitForReleaseThenArriveAtItsInstantInOrderWhileTheOtherDirectionFlows) {
+  connected_hosts h;  // connected at t=10ms
+  h.network.hold("app", "db");
+  EXPECT_TRUE(h.network.held("app", "db"));
+  EXPECT_FALSE(h.network.held("db", "app"));
+  std::vector<std::string> at_server, at_client;
+  h.sim.spawn("server reads", [&]() -> asio::awaitable<void> {
+    for (int i = 0; i < 2; ++i) {
+      char buf[8];
+      auto [ec, n] = co_await h.server.async_read_some(asio::buffer(buf), faultline_test::use_tuple);
+      at_server.push_back(faultline::to_string(h.sim.now()) + " " + std::string(buf, n));
+    }
+  });
+  char one;
+  h.client.async_read_some(asio::buffer(&one, 1), [&](error_code, std::size_t n) {
+    at_client.push_back(faultline::to_string(h.sim.now()) + " " + std::string(&one, n));
+  });
+  asio::async_write(h.client, asio::buffer("ab", 2), [](error_code, std::size_t) {});
+  asio::async_write(h.server, asio::buffer("x", 1), [](error_code, std::size_t) {});
+  h.sim.run_until(at(20ms));
+  asio::async_write(h.client, asio::buffer("cd", 2), [](error_code, std::size_t) {});
+  h.sim.run_until(at(1s));
+  EXPECT_TRUE(at_server.empty());
+  EXPECT_EQ(at_client, (std::vector<std::string>{"t=0.015s x"}));  // db -> app is not held
+  h.network.release("app", "db");
+  EXPECT_FALSE(h.network.held("app", "db"));
+  h.sim.run();
+  EXPECT_EQ(at_server, (std::vector<std::string>{"t=1.000s ab", "t=1.000s cd"}));
+  EXPECT_TRUE(h.has("t=1.000s network net: release app -> db, 2 segments"));
 }
 
 TEST(NetCrash, ACrashedHostVanishesSilentlyAndAfterRestartItsOldConnectionsAreReset) {
@@ -174,10 +206,81 @@ TEST(NetCrash, ConnectFromACrashedHostFailsWithNetworkDown) {
   EXPECT_EQ(r.value(), asio::error::network_down);
 }
 
+// An echo server on `h`'s port 5432 that logs the instant it starts: a boot function.
+struct booted_echo {
+  faultline::sim_context* sim;
+  net::host* h;
+  std::vector<faultline::sim_clock::time_point>* starts;
+  asio::awaitable<void> operator()() const {
+    starts->push_back(sim->now());
+    net::tcp::acceptor acceptor(h->get_executor(), {asio::ip::tcp::v4(), 5432});
+    for (;;) {
+      auto peer = co_await acceptor.async_accept(asio::use_awaitable);
+      char buf[16];
+      auto n = co_await peer.async_read_some(asio::buffer(buf), asio::use_awaitable);
+      co_await asio::async_write(peer, asio::buffer(buf, n), asio::use_awaitable);
+    }
+  }
+};
+
+asio::awaitable<std::string> echo_once(net::host& from, const asio::ip::tcp::endpoint& to) {
+  net::tcp::socket s(from.get_executor());
+  co_await s.async_connect(to, asio::use_awaitable);
+  co_await asio::async_write(s, asio::buffer("hi", 2), asio::use_awaitable);
+  char in[2];
+  co_await asio::async_read(s, asio::buffer(in), asio::use_awaitable);
+  co_return std::string(in, 2);
+}
+
+TEST(NetBoot, TheBootFunctionRunsNowAndAgainAtEveryRestart) {
+  faultline::sim_context sim;
+  auto& network = net::network::of(sim);
+  auto& db = network.add_host("db");
+  auto& app = network.add_host("app");
+  network.set_latency("app", "db", 5ms);
+  std::vector<faultline::sim_clock::time_point> starts;
+  db.boot("server", booted_echo{&sim, &db, &starts});
+  sim.run_until(at(1s));
+  network.crash("db");
+  sim.run_until(at(2s));
+  network.restart("db");
+  const asio::ip::tcp::endpoint server(db.addresses().front(), 5432);
+  auto r = sim.run(echo_once(app, server));
+  EXPECT_EQ(r.value(), "hi");
+  EXPECT_EQ(r.completed_at(), at(2020ms));  // the server listens again from t=2s
+  network.crash("db");  // nobody but the host holds the boot function's task: its cancellation must not dangle
+  sim.run_until(at(2500ms));
+  network.restart("db");
+  sim.run_until(at(3s));
+  EXPECT_EQ(starts, (std::vector<faultline::sim_clock::time_point>{at(0s), at(2s), at(2500ms)}));
+}
+
+TEST(NetBoot, ABootFunctionGivenWhileTheHostIsDownFirstRunsAtItsRestart) {
+  faultline::sim_context sim;
+  auto& network = net::network::of(sim);
+  auto& db = network.add_host("db");
+  std::vector<faultline::sim_clock::time_point> starts;
+  network.crash("db");
+  db.boot("server", booted_echo{&sim, &db, &starts});
+  sim.run_until(at(1s));
+  EXPECT_TRUE(starts.empty());
+  network.restart("db");
+  sim.run_until(at(2s));
+  EXPECT_EQ(starts, (std::vector<faultline::sim_clock::time_point>{at(1s)}));
+}
+
 TEST(NetFaultMisuse, BadPartitionsAndCrashesSayWhy) {
   connected_hosts h;
   EXPECT_THROW(h.network.partition("db", "db"), std::invalid_argument);
   EXPECT_THROW(h.network.partition("db", "nobody"), std::invalid_argument);
+  EXPECT_THROW(h.network.hold("app", "nobody"), std::invalid_argument);
+  try {
+    h.network.hold("db", "db");
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "faultline: network::hold(\"db\", \"db\"): a host's connections to itself cross no link; "
+                           "name two hosts");
+  }
   EXPECT_THROW(h.network.restart("db"), std::invalid_argument);
   h.network.crash("db");
   try {

@@ -9,6 +9,7 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 
+#include <faultline/chaos.hpp>
 #include <faultline/steady_timer.hpp>
 
 #include <string>
@@ -25,6 +26,7 @@ using namespace asio::experimental::awaitable_operators;
 namespace {
 
 struct scripted_hosts : faultline_test::db_app_hosts {
+  using db_app_hosts::db_app_hosts;
   // A connect from a fresh client socket, given up after 1s: its error and when it ended.
   std::pair<error_code, faultline::sim_clock::time_point> try_connect() {
     net::tcp::socket s(app.get_executor());
@@ -130,7 +132,93 @@ TEST(NetSegment, WithoutAGapTheFirstReadGetsTheFirstSegmentOnly) {
   EXPECT_EQ(h.server.available(), 4u);
 }
 
+// The server's reads until eof, each as "t=0.115s 100" (bytes read) or "t=1.015s eof".
+std::vector<std::string> server_reads(scripted_hosts& h) {
+  std::vector<std::string> log;
+  h.sim.spawn("reader", [&]() -> asio::awaitable<void> {
+    for (;;) {
+      char buf[256];
+      auto [ec, n] = co_await h.server.async_read_some(asio::buffer(buf), use_tuple);
+      log.push_back(faultline::to_string(h.sim.now()) + " " + (ec ? std::string("eof") : std::to_string(n)));
+      if (ec) co_return;
+    }
+  });
+  h.sim.run();
+  return log;
+}
+
+TEST(NetBandwidth, WritesGoOutOneAfterAnotherAtTheRateAndArriveWholeInOrder) {
+  scripted_hosts h;
+  h.network.link("app", "db").bandwidth(1000);  // 1 byte a millisecond
+  h.connect();                                  // t=10ms
+  const std::string hundred(100, 'a'), fifty(50, 'b');
+  h.client.async_write_some(asio::buffer(hundred), [](error_code, std::size_t) {});
+  h.client.async_write_some(asio::buffer(fifty), [](error_code, std::size_t) {});
+  h.sim.run_until(at(20ms));
+  h.client.shutdown(asio::socket_base::shutdown_send);  // the FIN follows the bytes
+  // 100 bytes through at t=110ms, then 50 more at t=160ms; each 5ms of latency later.
+  EXPECT_EQ(server_reads(h), (std::vector<std::string>{"t=0.115s 100", "t=0.165s 50", "t=0.165s eof"}));
+}
+
+TEST(NetSlowClose, TheFinReachesThePeerThatLateAfterTheBytes) {
+  scripted_hosts h;
+  h.network.link("app", "db").slow_close(1s);
+  h.connect();
+  asio::async_write(h.client, asio::buffer("bye", 3), [](error_code, std::size_t) {});
+  h.client.close();
+  EXPECT_EQ(server_reads(h), (std::vector<std::string>{"t=0.015s 3", "t=1.015s eof"}));
+  EXPECT_EQ(h.network.link("app", "db").slow_close_delay(), 1s);
+  h.network.link("app", "db").clear();
+  EXPECT_EQ(h.network.link("app", "db").slow_close_delay(), 0s);
+  EXPECT_FALSE(h.network.link("app", "db").bandwidth_limit());
+}
+
+// Seeded with `seed`, app -> db drawing each write's extra latency from `d`: the server's reads of
+// four 1-byte writes made at t=10ms, then eof.
+std::vector<std::string> drawn_reads(std::uint64_t seed, const faultline::latency_dist& d) {
+  faultline::sim_options o;
+  o.seed = seed;
+  scripted_hosts h(o);
+  h.network.link("app", "db").latency(d);
+  h.connect();
+  for (const char* byte : {"a", "b", "c", "d"}) h.client.async_write_some(asio::buffer(byte, 1), [](error_code, std::size_t) {});
+  h.client.shutdown(asio::socket_base::shutdown_send);
+  return server_reads(h);
+}
+
+TEST(NetLinkLatency, AFixedDistributionAddsItsDelayToEachWrite) {
+  EXPECT_EQ(drawn_reads(1, faultline::latency_dist::fixed(3ms)),
+            (std::vector<std::string>{"t=0.018s 1", "t=0.018s 3", "t=0.018s eof"}));
+}
+
+TEST(NetLinkLatency, EachWriteDrawsFromTheSeedInOrderAndTheSameSeedDrawsTheSame) {
+  const auto d = faultline::latency_dist::uniform(0ms, 20ms);
+  const auto first = drawn_reads(7, d);
+  EXPECT_EQ(drawn_reads(7, d), first);
+  EXPECT_NE(drawn_reads(8, d), first);
+  std::string bytes_seen;
+  faultline::sim_clock::time_point last{};
+  for (const auto& r : first) {
+    // "t=0.023s 1": in [15ms, 35ms], never before the read before it.
+    const auto t = faultline::sim_clock::time_point(std::chrono::microseconds(std::stoll(r.substr(2, 1)) * 1000000 +
+                                                                             std::stoll(r.substr(4, 3)) * 1000));
+    EXPECT_GE(t, at(15ms)) << r;
+    EXPECT_LE(t, at(35ms)) << r;
+    EXPECT_GE(t, last) << r;
+    last = t;
+  }
+  EXPECT_EQ(first.back().substr(first.back().size() - 3), "eof");
+}
+
 TEST(NetLinkFaultMisuse, BadSettingsSayWhy) {
+  try {
+    scripted_hosts h;
+    h.network.link("app", "db").bandwidth(0);
+    FAIL() << "bandwidth(0) was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "faultline: link_faults(\"app\" -> \"db\")::bandwidth(0): a link carries at least 1 byte a "
+                           "second; use clear() for no limit");
+  }
   scripted_hosts h;
   try {
     h.network.link("app", "db").segment(0);
@@ -141,6 +229,14 @@ TEST(NetLinkFaultMisuse, BadSettingsSayWhy) {
                  "clear() for whole writes");
   }
   EXPECT_THROW(h.network.link("app", "db").segment(1, -1ms), std::invalid_argument);
+  EXPECT_THROW(h.network.link("app", "db").slow_close(-1ms), std::invalid_argument);
+  EXPECT_THROW(h.network.link("app", "db").latency(faultline::latency_dist::uniform(5ms, 1ms)), std::invalid_argument);
+  try {
+    h.network.link("app", "db").latency(faultline::latency_dist::fixed(1ms, 1.5));
+    FAIL() << "a probability of 1.5 was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "faultline: link_faults(\"app\" -> \"db\")::latency: the probability 1.500000 is not in [0, 1]");
+  }
   EXPECT_THROW(h.network.link("app", "nowhere"), std::invalid_argument);
   EXPECT_THROW(h.network.refuse("nowhere"), std::invalid_argument);
   EXPECT_THROW(h.network.blackhole("nowhere", 1), std::invalid_argument);

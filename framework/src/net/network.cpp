@@ -1,6 +1,7 @@
 // faultline - the simulated network: hosts, links, packets in flight, TCP sockets and listeners.
 #include <faultline/chaos.hpp>
 #include <faultline/detail/error_names.hpp>
+#include <faultline/detail/mix.hpp>
 #include <faultline/net/detail/state.hpp>
 #include <faultline/net/network.hpp>
 #include <faultline/steady_timer.hpp>
@@ -10,6 +11,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -232,6 +235,25 @@ class net_state {
     if (!subject) subject = core.journal().add_subject("network");
     core.journal().record(core.now(), event_kind::net, subject, 0, text);
   }
+
+  // Partitions and crashes drawn by chaos (defined under "chaos: partitions and crashes").
+  std::map<std::pair<std::uint32_t, std::uint32_t>, std::uint64_t> cut_generation;  // a drawn heal heals only its cut
+  void chaos_before_send(host& from, host* to, std::uint32_t trace_subject);
+  void chaos_crash(host& h, std::uint32_t trace_subject);
+  void chaos_partition(host& from, host& to, std::uint32_t trace_subject);
+  bool reject_exception(const fault& f, const char* what, const char* takes);
+  void at(std::int64_t when, std::function<void()> fn);
+  void boot(host& h);
+
+  // network::hold: directions (from, to) whose arriving segments wait for release, in arrival order.
+  std::set<std::pair<std::uint32_t, std::uint32_t>> holds;
+  std::vector<std::unique_ptr<packet>> held_by_hold;
+  bool hold_arrival(std::unique_ptr<packet>& owned);
+
+  // link_faults::slow_close and bandwidth.
+  std::int64_t fin_delay(const socket_state& s) const;
+  std::int64_t transmission_delay(const link_faults& link, std::size_t n);
+  std::int64_t drawn_latency(const link_faults& link);  // link_faults::latency
 };
 
 // -- io_state -----------------------------------------------------------------
@@ -316,7 +338,7 @@ void socket_state::close(error_code& ec) {
       if (abortive || unread)
         net_->send_to_socket(packet_kind::rst, *this, peer_id_);
       else if (!wr_shutdown_)
-        net_->send_to_socket(packet_kind::fin, *this, peer_id_);
+        net_->send_to_socket(packet_kind::fin, *this, peer_id_, {}, net_->fin_delay(*this));
     }
     if (owns_port_) net_->release_port(*host_, local_.port());
     owns_port_ = false;
@@ -387,7 +409,7 @@ void socket_state::shutdown(int what, error_code& ec) {
   if (what != boost::asio::socket_base::shutdown_receive && !wr_shutdown_) {
     wr_shutdown_ = true;
     record("shutdown send");
-    if (!reset_ && net_) net_->send_to_socket(packet_kind::fin, *this, peer_id_);
+    if (!reset_ && net_) net_->send_to_socket(packet_kind::fin, *this, peer_id_, {}, net_->fin_delay(*this));
   }
   if (what != boost::asio::socket_base::shutdown_send && !rd_shutdown_) {
     rd_shutdown_ = true;
@@ -475,6 +497,7 @@ void socket_state::start_connect(net_op* op, const tcp_endpoint& to) {
   subject_ = core()->journal().add_subject(describe());
   record("connect");
   std::int64_t late = 0;
+  if (core()->chaos_active()) net_->chaos_before_send(*host_, target, subject_);
   if (core()->chaos_active())
     if (const auto f = chaos_draw(*core(), point("connect"), subject_)) switch (f->kind) {
         case fault_kind::latency:
@@ -637,9 +660,10 @@ std::size_t socket_state::write(std::string&& bytes, error_code& ec) {
   std::int64_t gap = link ? link->segment_gap().count() : 0;
   std::int64_t late = 0;
   if (core()->chaos_active()) {
+    net_->chaos_before_send(*host_, net_->host_for(remote_.address(), *host_), subject_);
     if (const auto f = chaos_draw(*core(), point("data"), subject_)) switch (f->kind) {
         case fault_kind::latency:
-          late = f->latency.count();
+          late = faultline::detail::saturating_deadline(late, f->latency.count());
           break;
         case fault_kind::clock:  // draw() never returns one
           break;
@@ -667,6 +691,10 @@ std::size_t socket_state::write(std::string&& bytes, error_code& ec) {
       gap = f->kind == fault_kind::latency ? f->latency.count() : 0;
     }
   }
+  if (link && link->bandwidth_limit())
+    late = faultline::detail::saturating_deadline(late, net_->transmission_delay(*link, n));
+  if (link && link->latency_distribution())
+    late = faultline::detail::saturating_deadline(late, net_->drawn_latency(*link));
   record("write " + bytes_text(n));
   sent_ += n;
   if (piece >= n) {
@@ -880,6 +908,12 @@ void acceptor_state::match() noexcept {
     conn->net_ = nullptr;
     conn.reset();
     record("accept " + net_->name(into.remote_, *into.host_));
+    if (core()->chaos_active()) {
+      try {
+        net_->chaos_crash(*host_, subject_);
+      } catch (...) {  // no memory for the point's name: no fault
+      }
+    }
     finish(op, {}, 0);
   }
 }
@@ -980,6 +1014,7 @@ void net_state::arrive(std::unique_ptr<packet>& owned) {
     held.push_back(std::move(owned));
     return;
   }
+  if (!holds.empty() && hold_arrival(owned)) return;
   if (p.kind == packet_kind::syn) return arrive_syn(p);
   auto it = sockets.find(p.to);
   socket_state* s = it == sockets.end() ? nullptr : it->second;
@@ -1102,6 +1137,130 @@ void net_state::arrive_syn(packet& p) {
   acc->match();
 }
 
+// -- hold and release -----------------------------------------------------------
+
+bool net_state::hold_arrival(std::unique_ptr<packet>& owned) {
+  if (!holds.count({owned->from_host->index_, owned->to_host->index_})) return false;
+  held_by_hold.push_back(std::move(owned));
+  return true;
+}
+
+// -- slow close and bandwidth ------------------------------------------------------
+
+std::int64_t net_state::fin_delay(const socket_state& s) const {
+  if (links.empty()) return 0;
+  host* peer = host_for(s.remote_.address(), *s.host_);
+  const link_faults* link = peer ? link_of(*s.host_, *peer) : nullptr;
+  return link ? link->slow_close_.count() : 0;
+}
+
+std::int64_t net_state::transmission_delay(const link_faults& link, std::size_t n) {
+  // The direction sends one write after another: this one starts when the line is free, and its
+  // last byte is through n / rate seconds later (rounded up to the nanosecond).
+  // long double: exact for the byte counts and rates of a test, and no 128-bit integers (ISO C++).
+  const long double ns = std::ceil(static_cast<long double>(n) * 1e9L / static_cast<long double>(*link.bandwidth_));
+  const std::int64_t start = std::max(core.now(), link.line_free_);
+  const std::int64_t done = faultline::detail::saturating_deadline(
+      start, ns >= 9.2e18L ? INT64_MAX : static_cast<std::int64_t>(ns));
+  const_cast<link_faults&>(link).line_free_ = done;
+  return done - core.now();
+}
+
+std::int64_t net_state::drawn_latency(const link_faults& link) {
+  auto& l = const_cast<link_faults&>(link);
+  const latency_dist& d = *l.dist_;
+  // Seeded like a chaos point: (sim seed, direction, write index), independent of everything else.
+  std::uint64_t h = faultline::detail::splitmix64(
+      core.seed() ^ faultline::detail::splitmix64(faultline::detail::fnv1a("link:" + l.from_ + "->" + l.to_)));
+  h = faultline::detail::splitmix64(h ^ l.draws_++);
+  if (!(faultline::detail::unit_interval(h) < d.probability)) return 0;
+  const double w = faultline::detail::unit_interval(faultline::detail::splitmix64(h));
+  const auto a = static_cast<double>(d.a.count()), b = static_cast<double>(d.b.count());
+  double ns = 0;
+  switch (d.kind) {
+    case latency_dist::shape::fixed: ns = a; break;
+    case latency_dist::shape::uniform: ns = a + w * (b - a); break;
+    case latency_dist::shape::exponential: ns = b > 0 ? std::min(-a * std::log1p(-w), b) : -a * std::log1p(-w); break;
+    case latency_dist::shape::none: break;
+  }
+  return ns >= 9.2e18 ? INT64_MAX : static_cast<std::int64_t>(ns);
+}
+
+// -- chaos: partitions and crashes ---------------------------------------------
+
+namespace {
+// A deferred network action (a drawn crash, heal or restart), fired by the sim's timer queue.
+struct later final : faultline::detail::timer_wait {
+  later() : timer_wait(&on_ready) {}
+  std::function<void()> fn;
+  static void on_ready(faultline::detail::ready_op* base, bool invoke) {
+    std::unique_ptr<later> l(static_cast<later*>(base));
+    if (invoke) l->fn();
+  }
+};
+}  // namespace
+
+void net_state::at(std::int64_t when, std::function<void()> fn) {
+  auto l = std::make_unique<later>();
+  l->fn = std::move(fn);
+  l->order = core.journal().total();
+  core.schedule(l.release(), when);
+}
+
+void net_state::boot(host& h) {
+  // Over a copy: a boot function may add another.
+  const auto boots = h.boots_;
+  for (const auto& b : boots) b();
+}
+
+bool net_state::reject_exception(const fault& f, const char* what, const char* takes) {
+  if (f.kind != fault_kind::exception && f.kind != fault_kind::clock) return false;
+  core.stop(std::make_exception_ptr(schedule_error("faultline: the schedule injects " + f.to_string() + ", but " +
+                                                   f.point + " is " + what + ", which takes " + takes +
+                                                   " only; fix or drop that entry")));
+  return true;
+}
+
+void net_state::chaos_before_send(host& from, host* to, std::uint32_t trace_subject) {
+  chaos_crash(from, trace_subject);
+  if (to && to != &from) chaos_partition(from, *to, trace_subject);
+}
+
+void net_state::chaos_crash(host& h, std::uint32_t trace_subject) {
+  const auto f = chaos_draw(core, "net:" + h.name() + ":crash", trace_subject);
+  if (!f || reject_exception(*f, "a host crash point", "error (a reboot), hang, cancel (as error) or latency(d)"))
+    return;
+  // Down for good (hang), for the drawn time (latency), or rebooted at once (error, cancel).
+  const bool for_good = f->kind == fault_kind::hang;
+  const std::int64_t down = f->kind == fault_kind::latency ? f->latency.count() : 0;
+  // The power goes right after this operation, through the queue: the code that made the call is running now.
+  host* hp = &h;
+  at(core.now(), [this, hp, for_good, down] {
+    if (!hp->up_) return;  // down already: that crash decides when it is back
+    net.crash(hp->name());
+    if (for_good) return;
+    if (down == 0) return net.restart(hp->name());  // a reboot: back in the same event
+    const std::uint64_t crash = hp->crashes_;
+    at(faultline::detail::saturating_deadline(core.now(), down), [this, hp, crash] {
+      if (!hp->up_ && hp->crashes_ == crash) net.restart(hp->name());
+    });
+  });
+}
+
+void net_state::chaos_partition(host& from, host& to, std::uint32_t trace_subject) {
+  const auto f = chaos_draw(core, "net:" + from.name() + "->" + to.name() + ":partition", trace_subject);
+  if (!f || reject_exception(*f, "a partition point", "hang, error or cancel (a cut for good) or latency(d)")) return;
+  const auto key = cut_key(from, to);
+  const std::uint64_t generation = ++cut_generation[key];
+  if (cuts.insert(key).second) note("partition " + from.name() + " <-> " + to.name());
+  if (f->kind != fault_kind::latency) return;
+  host* a = &from;
+  host* b = &to;
+  at(faultline::detail::saturating_deadline(core.now(), f->latency.count()), [this, a, b, key, generation] {
+    if (cut_generation[key] == generation) net.heal(a->name(), b->name());
+  });
+}
+
 }  // namespace detail
 }  // namespace faultline::net
 
@@ -1195,10 +1354,45 @@ link_faults& link_faults::segment(std::size_t max_bytes, sim_clock::duration gap
   return *this;
 }
 
+link_faults& link_faults::bandwidth(std::uint64_t bytes_per_second) {
+  if (bytes_per_second == 0)
+    throw std::invalid_argument("faultline: link_faults(\"" + from_ + "\" -> \"" + to_ +
+                                "\")::bandwidth(0): a link carries at least 1 byte a second; use clear() for no limit");
+  bandwidth_ = bytes_per_second;
+  return *this;
+}
+
+link_faults& link_faults::slow_close(sim_clock::duration d) {
+  if (d.count() < 0)
+    throw std::invalid_argument("faultline: link_faults(\"" + from_ + "\" -> \"" + to_ + "\")::slow_close(" +
+                                to_string(d) + "): the delay is negative; use 0 or more");
+  slow_close_ = d;
+  return *this;
+}
+
+link_faults& link_faults::latency(const latency_dist& d) {
+  const std::string call = "faultline: link_faults(\"" + from_ + "\" -> \"" + to_ + "\")::latency: ";
+  if (!(d.probability >= 0.0 && d.probability <= 1.0))
+    throw std::invalid_argument(call + "the probability " + std::to_string(d.probability) +
+                                " is not in [0, 1]");
+  if (d.a.count() < 0 || d.b.count() < 0)
+    throw std::invalid_argument(call + "a bound is negative (" + to_string(d.a) + ", " + to_string(d.b) +
+                                "); use durations >= 0");
+  if (d.kind == latency_dist::shape::uniform && d.b < d.a)
+    throw std::invalid_argument(call + "uniform latency from " + to_string(d.a) + " to " + to_string(d.b) +
+                                " has its bounds reversed; give the low end first");
+  dist_ = d.kind == latency_dist::shape::none ? nullptr : std::make_shared<const latency_dist>(d);
+  draws_ = 0;
+  return *this;
+}
+
 link_faults& link_faults::clear() noexcept {
   reset_after_.reset();
   segment_ = 0;
   gap_ = {};
+  bandwidth_.reset();
+  slow_close_ = {};
+  dist_.reset();
   return *this;
 }
 
@@ -1308,6 +1502,7 @@ void network::partition(std::string_view a, std::string_view b) {
   if (&ha == &hb)
     throw std::invalid_argument("faultline: network::partition(\"" + ha.name() + "\", \"" + hb.name() +
                                 "\"): a host cannot be cut from itself; name two hosts (or crash it)");
+  ++state_->cut_generation[detail::net_state::cut_key(ha, hb)];  // a scripted cut outlives a drawn heal
   if (state_->cuts.insert(detail::net_state::cut_key(ha, hb)).second)
     state_->note("partition " + ha.name() + " <-> " + hb.name());
 }
@@ -1329,6 +1524,38 @@ void network::heal(std::string_view a, std::string_view b) {
     host& to = *p->to_host;
     state_->send(std::move(p), from, to);
   }
+}
+
+void network::hold(std::string_view from, std::string_view to) {
+  host& a = state_->get(from, "network::hold");
+  host& b = state_->get(to, "network::hold");
+  if (&a == &b)
+    throw std::invalid_argument("faultline: network::hold(\"" + a.name() + "\", \"" + b.name() +
+                                "\"): a host's connections to itself cross no link; name two hosts");
+  if (state_->holds.insert({a.index_, b.index_}).second) state_->note("hold " + a.name() + " -> " + b.name());
+}
+
+void network::release(std::string_view from, std::string_view to) {
+  host& a = state_->get(from, "network::release");
+  host& b = state_->get(to, "network::release");
+  if (!state_->holds.erase({a.index_, b.index_})) return;
+  std::vector<std::unique_ptr<detail::net_state::packet>> keep, release;
+  for (auto& p : state_->held_by_hold)
+    (p->from_host == &a && p->to_host == &b ? release : keep).push_back(std::move(p));
+  state_->held_by_hold = std::move(keep);
+  state_->note("release " + a.name() + " -> " + b.name() + ", " + std::to_string(release.size()) +
+               (release.size() == 1 ? " segment" : " segments"));
+  // They crossed the link already: they arrive now, in the order they were held.
+  for (auto& p : release) {
+    p->order = state_->core.journal().total();
+    state_->core.schedule(p.release(), state_->core.now());
+  }
+}
+
+bool network::held(std::string_view from, std::string_view to) const {
+  host& a = state_->get(from, "network::held");
+  host& b = state_->get(to, "network::held");
+  return state_->holds.count({a.index_, b.index_}) > 0;
 }
 
 link_faults& network::link(std::string_view from, std::string_view to) {
@@ -1369,6 +1596,7 @@ void network::crash(std::string_view name) {
     throw std::invalid_argument("faultline: network::crash(\"" + h.name() +
                                 "\"): the host is down already; restart it first");
   h.up_ = false;
+  ++h.crashes_;
   state_->note("crash " + h.name());
   std::vector<detail::io_state*> on_host;
   for (auto& [id, o] : state_->objects)
@@ -1384,6 +1612,9 @@ void network::crash(std::string_view name) {
   auto cancels = std::move(h.on_crash_);
   h.on_crash_.clear();
   for (auto& c : cancels) c();
+  // Each cancellation reaches its coroutine through the queue, maybe after the task ended: its
+  // state must outlive that, even when nobody else holds the task (a boot function's).
+  for (auto& c : cancels) h.cancelled_.push_back(std::move(c));
 }
 
 void network::restart(std::string_view name) {
@@ -1393,6 +1624,7 @@ void network::restart(std::string_view name) {
                                 "\"): the host is up; crash it first");
   h.up_ = true;
   state_->note("restart " + h.name());
+  state_->boot(h);
 }
 
 void network::shutdown() {
@@ -1418,6 +1650,7 @@ void network::shutdown() {
   state_->sockets.clear();
   state_->listeners.clear();
   state_->held.clear();
+  state_->held_by_hold.clear();
   for (detail::net_op* op : ops) op->destroy();
   unaccepted.clear();
 }

@@ -17,7 +17,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
+
+namespace faultline {
+struct latency_dist;
+}
 
 namespace faultline::net {
 
@@ -51,12 +56,36 @@ class link_faults {
   /// every segment alone. Throws `std::invalid_argument` for `max_bytes == 0`
   /// or a negative gap.
   link_faults& segment(std::size_t max_bytes, sim_clock::duration gap = {});
-  /// Removes both faults from this direction.
+  /// Toxiproxy's `bandwidth`: the direction carries at most
+  /// `bytes_per_second`. Writes go out one after another, in order: a write
+  /// of `n` bytes starts when the line is free (the previous write's last
+  /// byte is through) and arrives whole (or as its segments) `n / rate`
+  /// seconds later, plus the link's latency. Shared by every connection in
+  /// this direction. Throws `std::invalid_argument` for 0.
+  link_faults& bandwidth(std::uint64_t bytes_per_second);
+  /// Toxiproxy's `slow_close`: the FIN of a `close()` or `shutdown(send)` in
+  /// this direction reaches the peer `d` later than it would (bytes written
+  /// before it still arrive first; an abortive close's RST is not delayed).
+  /// Throws `std::invalid_argument` for a negative `d`.
+  link_faults& slow_close(sim_clock::duration d);
+  /// Extra latency drawn per write from `d` (`<faultline/chaos.hpp>`:
+  /// `latency_dist::uniform(1ms, 50ms)`, `exponential`, `spikes`), on top of
+  /// the link's latency, from the sim's seed, this direction and the
+  /// write's index in it: the same seed draws the same delays. Order is kept
+  /// (a write never overtakes the one before). Throws `std::invalid_argument`
+  /// for a probability outside [0, 1], a negative bound or a uniform range
+  /// given high end first.
+  link_faults& latency(const latency_dist& d);
+  /// Removes every fault from this direction.
   link_faults& clear() noexcept;
 
   std::optional<std::uint64_t> reset_limit() const noexcept { return reset_after_; }
   std::size_t segment_size() const noexcept { return segment_; }
   sim_clock::duration segment_gap() const noexcept { return gap_; }
+  std::optional<std::uint64_t> bandwidth_limit() const noexcept { return bandwidth_; }
+  sim_clock::duration slow_close_delay() const noexcept { return slow_close_; }
+  /// The distribution `latency` set, if any.
+  const latency_dist* latency_distribution() const noexcept { return dist_.get(); }
 
  private:
   friend class detail::net_state;
@@ -65,6 +94,11 @@ class link_faults {
   std::optional<std::uint64_t> reset_after_;
   std::size_t segment_ = 0;  // 0: whole writes
   sim_clock::duration gap_{};
+  std::optional<std::uint64_t> bandwidth_;
+  std::int64_t line_free_ = 0;  // bandwidth: when the last write's last byte is through
+  sim_clock::duration slow_close_{};
+  std::shared_ptr<const latency_dist> dist_;  // shared_ptr: latency_dist stays incomplete here
+  std::uint64_t draws_ = 0;                   // writes that drew from dist_
 };
 
 /// A simulated machine: a name the resolver knows, its addresses, and an
@@ -91,6 +125,23 @@ class host {
 
   /// False between `network::crash` and `network::restart`.
   bool is_up() const noexcept { return up_; }
+
+  /// The host's boot function: spawns `f` on this host now (`spawn(task_name,
+  /// f)`; if the host is down, at its next restart) and again at every
+  /// `network::restart`, as an init system starts a machine's services. A
+  /// host may have several; they run in the order given. Without one,
+  /// `restart` brings the host back with nothing running. `f` is called
+  /// once per start, so it must be copyable and start fresh state each time
+  /// (what survives a crash is what `f` captures by reference: the "disk").
+  ///
+  /// **Example**: `db.boot("server", [&]() -> asio::awaitable<void> { co_await serve(db); });`
+  template <faultline::detail::coroutine_function F>
+  void boot(std::string task_name, F f) {
+    static_assert(std::is_copy_constructible_v<F>,
+                  "faultline: host::boot runs the function at every restart, so it must be copyable");
+    boots_.push_back([this, task_name = std::move(task_name), f = std::move(f)] { spawn(task_name, f); });
+    if (up_) boots_.back()();
+  }
 
   /// `sim.spawn(task_name, f)`, with `f`'s coroutine running on this host's
   /// executor, so `co_await asio::this_coro::executor` inside names this
@@ -125,6 +176,9 @@ class host {
   std::uint16_t next_port_ = 49152;
   bool up_ = true;
   std::vector<std::function<void()>> on_crash_;  // cancels the tasks spawned here
+  std::vector<std::function<void()>> cancelled_; // kept: their cancellations may still be queued
+  std::vector<std::function<void()>> boots_;     // spawns its boot functions (host::boot)
+  std::uint64_t crashes_ = 0;                    // a drawn restart acts only on the crash that scheduled it
 };
 
 /// The simulated network of one sim (an Asio service of the sim_context,
@@ -189,6 +243,21 @@ class network final : public asio::execution_context::service {
   /// True while the link between `a` and `b` is cut.
   bool partitioned(std::string_view a, std::string_view b) const;
 
+  /// turmoil's hold: segments from `from` to `to` (one direction) that reach
+  /// `to` from now on, and those in flight, wait there, in order, until
+  /// `release(from, to)`; the other direction and other links flow. Unlike
+  /// `partition`, one direction only, and released segments arrive at the
+  /// release's instant (they crossed the link already), not one latency
+  /// later. Throws `std::invalid_argument` for an unknown host or `from == to`.
+  ///
+  /// **Example**: `net.hold("app", "db"); ...; net.release("app", "db");`
+  void hold(std::string_view from, std::string_view to);
+  /// Ends `hold(from, to)`: what it held arrives now, in order. Releasing a
+  /// direction not held does nothing.
+  void release(std::string_view from, std::string_view to);
+  /// True while `hold(from, to)` holds that direction.
+  bool held(std::string_view from, std::string_view to) const;
+
   /// Crashes host `name`, as a power cut would: its sockets and listeners
   /// vanish without a FIN or RST (their pending operations end with
   /// `operation_aborted`; later use of them fails with `bad_descriptor`),
@@ -198,7 +267,8 @@ class network final : public asio::execution_context::service {
   void crash(std::string_view name);
   /// Brings a crashed host back with no sockets: segments for its old
   /// connections are answered with an RST (`connection_reset` at the peer);
-  /// the test starts its programs again (`host::spawn`). Throws
+  /// its boot functions (`host::boot`) run again; without any, the test
+  /// starts its programs again (`host::spawn`). Throws
   /// `std::invalid_argument` for an unknown host or one that is up.
   void restart(std::string_view name);
 
