@@ -1,13 +1,15 @@
 // echo_watchdog - an echo server whose sessions close a connection idle for too long.
 #pragma once
 
+#include <faultline/steady_clock.hpp>
+#include <faultline/steady_timer.hpp>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -19,8 +21,7 @@
 namespace samples::echo_watchdog {
 
 namespace asio = boost::asio;
-using asio::ip::tcp;
-using clock = std::chrono::steady_clock;
+using clock = faultline::steady_clock;  // virtual time on a sim, std::chrono::steady_clock elsewhere
 
 struct server_options {
   clock::duration idle_timeout = std::chrono::seconds(10);  // a session idle this long is closed
@@ -36,9 +37,11 @@ struct server_stats {
 };
 
 // One connection: echoes what it reads until the peer closes, an error, or the watchdog.
-class session : public std::enable_shared_from_this<session> {
+// Socket: asio::ip::tcp::socket, or faultline::net::tcp::socket under test.
+template <class Socket>
+class session : public std::enable_shared_from_this<session<Socket>> {
  public:
-  session(tcp::socket socket, clock::duration idle_timeout, server_stats& stats)
+  session(Socket socket, clock::duration idle_timeout, server_stats& stats)
       : socket_(std::move(socket)), timer_(socket_.get_executor()), idle_timeout_(idle_timeout), stats_(stats) {
     ++stats_.open_sessions;
   }
@@ -50,7 +53,7 @@ class session : public std::enable_shared_from_this<session> {
     using namespace asio::experimental::awaitable_operators;
     asio::co_spawn(
         socket_.get_executor(),
-        [self = shared_from_this()]() -> asio::awaitable<void> { co_await (self->echo() || self->watchdog()); },
+        [self = this->shared_from_this()]() -> asio::awaitable<void> { co_await (self->echo() || self->watchdog()); },
         asio::detached);
   }
 
@@ -75,8 +78,8 @@ class session : public std::enable_shared_from_this<session> {
     ++stats_.idle_closed;
   }
 
-  tcp::socket socket_;
-  asio::steady_timer timer_;
+  Socket socket_;
+  faultline::steady_timer timer_;
   clock::time_point deadline_{};
   clock::duration idle_timeout_;
   server_stats& stats_;
@@ -84,8 +87,10 @@ class session : public std::enable_shared_from_this<session> {
 
 // Accepts forever, one session per connection; a failed accept (EMFILE, ENOBUFS) is counted,
 // waited out for `accept_pause` and retried, so it never stops the server.
-inline asio::awaitable<void> serve(tcp::acceptor& acceptor, const server_options& options, server_stats& stats) {
-  asio::steady_timer pause(acceptor.get_executor());
+// Acceptor: asio::ip::tcp::acceptor, or faultline::net::tcp::acceptor under test.
+template <class Acceptor>
+asio::awaitable<void> serve(Acceptor& acceptor, const server_options& options, server_stats& stats) {
+  faultline::steady_timer pause(acceptor.get_executor());
   for (;;) {
     auto [ec, peer] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
     if (!acceptor.is_open()) co_return;  // closed: the server stops
@@ -96,7 +101,7 @@ inline asio::awaitable<void> serve(tcp::acceptor& acceptor, const server_options
       continue;
     }
     ++stats.accepted;
-    std::make_shared<session>(std::move(peer), options.idle_timeout, stats)->start();
+    std::make_shared<session<decltype(peer)>>(std::move(peer), options.idle_timeout, stats)->start();
   }
 }
 
