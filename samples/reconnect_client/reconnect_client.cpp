@@ -1,12 +1,16 @@
 // reconnect_client - connect with a timeout, reconnect with capped backoff, heartbeats.
 #include "reconnect_client.hpp"
 
+#include <faultline/steady_timer.hpp>
+#ifndef RECONNECT_CLIENT_REAL_TCP
+#include <faultline/net.hpp>
+#endif
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read_until.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -18,20 +22,24 @@ namespace samples::reconnect_client {
 
 namespace {
 
-using asio::ip::tcp;
+#ifdef RECONNECT_CLIENT_REAL_TCP
+using tcp = asio::ip::tcp;
+#else
+using tcp = faultline::net::tcp;  // the library as tests link it; the real program defines RECONNECT_CLIENT_REAL_TCP
+#endif
 using boost::system::error_code;
 using namespace asio::experimental::awaitable_operators;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 // Cancelled, throws operation_aborted: a cancelled run() ends in a backoff or between heartbeats.
 asio::awaitable<void> sleep(duration d) {
-  asio::steady_timer timer(co_await asio::this_coro::executor, d);
+  faultline::steady_timer timer(co_await asio::this_coro::executor, d);
   co_await timer.async_wait(asio::use_awaitable);
 }
 
 // The losing side of an `||`: cancelled, it just ends.
 asio::awaitable<void> timeout(duration d) {
-  asio::steady_timer timer(co_await asio::this_coro::executor, d);
+  faultline::steady_timer timer(co_await asio::this_coro::executor, d);
   co_await timer.async_wait(use_tuple);
 }
 
@@ -63,15 +71,15 @@ asio::awaitable<error_code> heartbeat(tcp::socket& socket, const client_options&
 
 }  // namespace
 
-client::client(asio::io_context& io, client_options options, std::function<void(const client_event&)> observer)
-    : io_(io), options_(std::move(options)), observer_(std::move(observer)) {
+client::client(asio::any_io_executor ex, client_options options, std::function<void(const client_event&)> observer)
+    : ex_(std::move(ex)), options_(std::move(options)), observer_(std::move(observer)) {
   if (!observer_) observer_ = [](const client_event&) {};
 }
 
 asio::awaitable<void> client::run() {
   duration backoff = options_.initial_backoff;
   for (;;) {
-    tcp::socket socket(io_);
+    tcp::socket socket(ex_);
     auto attempt = co_await (resolve_and_connect(socket, options_) || timeout(options_.connect_timeout));
     error_code ec = attempt.index() == 1 ? error_code(asio::error::timed_out) : std::get<0>(attempt);
     if (ec) {

@@ -3,7 +3,7 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/io_context.hpp>
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/system/error_code.hpp>
 
 #include <chrono>
@@ -38,14 +38,15 @@ struct client_event {
 // connection and reconnect at once. The backoff starts over after each successful connect.
 class client {
  public:
-  client(asio::io_context& io, client_options options, std::function<void(const client_event&)> observer = {});
+  // ex: where it runs (an io_context's executor; a faultline::net host's executor under test).
+  client(asio::any_io_executor ex, client_options options, std::function<void(const client_event&)> observer = {});
 
   // Runs until cancelled (per-operation cancellation of the awaitable, or its coroutine's). Never
   // completes otherwise.
   asio::awaitable<void> run();
 
  private:
-  asio::io_context& io_;
+  asio::any_io_executor ex_;
   client_options options_;
   std::function<void(const client_event&)> observer_;
 };
