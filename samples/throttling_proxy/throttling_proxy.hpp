@@ -1,13 +1,15 @@
 // throttling_proxy - a TCP proxy between clients and one upstream that limits each direction to a byte rate.
 #pragma once
 
+#include <faultline/steady_clock.hpp>
+#include <faultline/steady_timer.hpp>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -22,9 +24,9 @@
 namespace samples::throttling_proxy {
 
 namespace asio = boost::asio;
-using asio::ip::tcp;
+using tcp = asio::ip::tcp;  // endpoints only: the socket types are template parameters
 using boost::system::error_code;
-using clock = std::chrono::steady_clock;
+using clock = faultline::steady_clock;  // virtual time on a sim, std::chrono::steady_clock elsewhere
 
 struct proxy_options {
   tcp::endpoint upstream;
@@ -38,9 +40,10 @@ inline constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 // Forwards from -> to, starting a chunk of n bytes no earlier than n / rate after the previous one
 // started. Ends with the error that ended the direction (eof when `from` was closed cleanly).
-inline asio::awaitable<error_code> transfer(tcp::socket& from, tcp::socket& to, const proxy_options& o) {
+template <class Socket>
+asio::awaitable<error_code> transfer(Socket& from, Socket& to, const proxy_options& o) {
   std::string buf(o.chunk, '\0');
-  asio::steady_timer pace(from.get_executor());
+  faultline::steady_timer pace(from.get_executor());
   auto next = clock::now();
   for (;;) {
     auto [ec, n] = co_await from.async_read_some(asio::buffer(buf), use_tuple);
@@ -55,7 +58,8 @@ inline asio::awaitable<error_code> transfer(tcp::socket& from, tcp::socket& to, 
 }
 
 // Ends `s` the way its peer ended: a reset is passed on as a reset (linger 0), anything else as a close.
-inline void close_like(tcp::socket& s, const error_code& why) {
+template <class Socket>
+void close_like(Socket& s, const error_code& why) {
   error_code ignored;
   if (why == asio::error::connection_reset) s.set_option(asio::socket_base::linger(true, 0), ignored);
   s.close(ignored);
@@ -65,9 +69,11 @@ inline void close_like(tcp::socket& s, const error_code& why) {
 
 // One client: connects to the upstream, then forwards both ways until one side ends, and ends the
 // other side the same way. A client whose upstream cannot be reached is reset.
-inline asio::awaitable<void> proxy_one(tcp::socket client, proxy_options o) {
+// Socket: asio::ip::tcp::socket, or faultline::net::tcp::socket under test.
+template <class Socket>
+asio::awaitable<void> proxy_one(Socket client, proxy_options o) {
   using namespace asio::experimental::awaitable_operators;
-  tcp::socket upstream(client.get_executor());
+  Socket upstream(client.get_executor());
   auto [cec] = co_await upstream.async_connect(o.upstream, detail::use_tuple);
   if (cec) {
     detail::close_like(client, asio::error::connection_reset);
@@ -81,7 +87,8 @@ inline asio::awaitable<void> proxy_one(tcp::socket client, proxy_options o) {
 }
 
 // Accepts clients until the acceptor is closed, proxying each to o.upstream.
-inline asio::awaitable<void> serve(tcp::acceptor& acceptor, proxy_options o) {
+template <class Acceptor>
+asio::awaitable<void> serve(Acceptor& acceptor, proxy_options o) {
   if (o.bytes_per_second == 0 || o.chunk == 0)
     throw std::invalid_argument("throttling_proxy: bytes_per_second and chunk must be positive (got " +
                                 std::to_string(o.bytes_per_second) + " and " + std::to_string(o.chunk) + ")");
