@@ -3,6 +3,7 @@
 #include "throttling_proxy.hpp"
 
 #include <faultline/net.hpp>
+#include <faultline/sweep.hpp>
 
 #include <gtest/gtest.h>
 
@@ -24,8 +25,8 @@ constexpr auto tp_tuple = asio::as_tuple(asio::use_awaitable);
 
 // "client" -> "proxy":8000 -> "upstream":9000, 1 ms per hop. The upstream logs what it reads ("t=... N
 // bytes", then how the connection ended) and echoes it; with reset_on_read it resets the connection instead.
-struct proxy_hosts {
-  faultline::sim_context sim;
+struct proxy_net {
+  faultline::sim_context& sim;
   net::network& network = net::network::of(sim);
   net::host& client = network.add_host("client");
   net::host& proxy = network.add_host("proxy");
@@ -33,7 +34,7 @@ struct proxy_hosts {
   std::vector<std::string> upstream_log;
   bool reset_on_read = false;
 
-  explicit proxy_hosts(std::size_t bytes_per_second = 1000) {
+  explicit proxy_net(faultline::sim_context& s, std::size_t bytes_per_second = 1000) : sim(s) {
     network.set_latency("client", "proxy", 1ms);
     network.set_latency("proxy", "upstream", 1ms);
     tp::proxy_options o{.upstream = {upstream.addresses().front(), 9000}, .bytes_per_second = bytes_per_second, .chunk = 100};
@@ -54,11 +55,19 @@ struct proxy_hosts {
           peer.close();
           co_return;
         }
-        co_await asio::async_write(peer, asio::buffer(buf, n), asio::use_awaitable);
+        auto [wec, wn] = co_await asio::async_write(peer, asio::buffer(buf, n), tp_tuple);
+        if (wec) co_return;
       }
     });
   }
   asio::ip::tcp::endpoint proxy_endpoint() const { return {proxy.addresses().front(), 8000}; }
+};
+
+struct proxy_storage {
+  faultline::sim_context own_sim;
+};
+struct proxy_hosts : proxy_storage, proxy_net {
+  explicit proxy_hosts(std::size_t bytes_per_second = 1000) : proxy_net(own_sim, bytes_per_second) {}
 };
 
 const std::string reset_message = asio::error::make_error_code(asio::error::connection_reset).message();
@@ -148,13 +157,44 @@ TEST(ThrottlingProxy, AClientWhoseUpstreamRefusesIsReset) {
 TEST(ThrottlingProxy, AZeroRateIsRejectedWithTheValues) {
   faultline::sim_context sim;
   net::tcp::acceptor acceptor(sim.get_executor());
-  auto r = sim.run(tp::serve(acceptor, {.bytes_per_second = 0}));
+  tp::proxy_options stopped;
+  stopped.bytes_per_second = 0;
+  auto r = sim.run(tp::serve(acceptor, stopped));
   EXPECT_THROW(r.value(), std::invalid_argument);
   try {
     r.value();
   } catch (const std::invalid_argument& e) {
     EXPECT_STREQ(e.what(), "throttling_proxy: bytes_per_second and chunk must be positive (got 0 and 1024)");
   }
+}
+
+// The client sends 300 bytes and reads the echo. Whatever fails on the way, what it receives is a prefix
+// of what it sent, and a short echo ends in an error or eof: the proxy never stalls a client whose
+// upstream side failed, nor the other way round.
+void echo_through_proxy(faultline::sim_context& sim) {
+  proxy_net h(sim);
+  const std::string sent(300, 'p');
+  const std::string got = sim.run([&]() -> asio::awaitable<std::string> {
+    net::tcp::socket s(h.client.get_executor());
+    co_await s.async_connect(h.proxy_endpoint(), asio::use_awaitable);
+    auto [wec, wn] = co_await asio::async_write(s, asio::buffer(sent), tp_tuple);
+    std::string back;
+    if (wec) co_return back;
+    co_await asio::async_read(s, asio::dynamic_buffer(back, sent.size()), tp_tuple);  // ends at 300 bytes, an error or eof
+    co_return back;
+  }).value();  // a stall throws here
+  if (sent.compare(0, got.size(), got) != 0) throw std::runtime_error("the echo is not what was sent: " + got);
+}
+
+TEST(ThrottlingProxy, AResetOrADelayAtEveryWriteNeitherStallsNorCorruptsTheClient) {
+  faultline::single_fault_options o;
+  o.kinds = {faultline::fault_kind::error, faultline::fault_kind::latency};
+  o.points = {"net:client->proxy:data", "net:proxy->upstream:data", "net:upstream->proxy:data",
+              "net:proxy->client:data"};
+  const auto r = faultline::sweep_single_faults(o, echo_through_proxy);
+  // 3 chunks each way, so 3 writes at each of the 4 points but the client's one: 10 calls, 2 kinds.
+  EXPECT_EQ(r.runs, 20u) << faultline::describe(r);
+  EXPECT_TRUE(r.failures.empty()) << faultline::describe(r);
 }
 
 }  // namespace
