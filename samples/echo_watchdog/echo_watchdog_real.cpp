@@ -15,10 +15,10 @@ using namespace std::chrono_literals;
 namespace ew = samples::echo_watchdog;
 
 int main() {
+  ew::server_stats stats;  // before io: sessions io destroys at the end still count themselves out
+  const ew::server_options options{.idle_timeout = 100ms};
   asio::io_context io;
   tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});  // an ephemeral port
-  ew::server_stats stats;
-  const ew::server_options options{.idle_timeout = 100ms};
   asio::co_spawn(io, ew::serve(acceptor, options, stats), asio::detached);
 
   std::string reply(5, '\0');
