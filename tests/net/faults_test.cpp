@@ -181,6 +181,26 @@ TEST(NetCrash, ACrashedHostVanishesSilentlyAndAfterRestartItsOldConnectionsAreRe
   EXPECT_EQ(r.completed_at(), at(3020ms));
 }
 
+// Found by the echo_watchdog sample: a crash cancels a host::spawn task that then ends on its
+// aborted accept; Asio's co_spawn cancellation handler emits later, through the queue, so the
+// network must keep the cancelled task's state alive until then.
+TEST(NetCrash, CrashingAHostWhoseTaskEndsOnItsAbortedAcceptIsClean) {
+  faultline::sim_context sim;
+  auto& network = net::network::of(sim);
+  auto& db = network.add_host("db");
+  std::optional<error_code> accepted;
+  db.spawn("server", [&]() -> asio::awaitable<void> {
+    net::tcp::acceptor acceptor(co_await asio::this_coro::executor, {asio::ip::tcp::v4(), 7000});
+    auto [ec, peer] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
+    accepted = ec;
+  });
+  sim.run_for(1ms);
+  network.crash("db");
+  EXPECT_NO_THROW(sim.run());
+  // The task ends on its own aborted accept: that completion is what used to race the cancellation.
+  EXPECT_EQ(accepted, error_code(asio::error::operation_aborted));
+}
+
 TEST(NetCrash, AConnectToACrashedHostHangsUntilItsTimeout) {
   connected_hosts h;
   h.network.crash("db");
