@@ -10,7 +10,9 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 #include <map>
+#include <new>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -25,6 +27,25 @@ namespace {
 enum class packet_kind : std::uint8_t { syn, syn_ack, refused, data, fin, rst };
 
 std::string bytes_text(std::size_t n) { return std::to_string(n) + (n == 1 ? " byte" : " bytes"); }
+
+// "write 64 bytes" on the stack: the hot path's trace text costs no
+// allocation (the trace copies it into a slot whose buffer it reuses).
+class count_text {
+ public:
+  count_text(std::string_view before, std::size_t n) {
+    std::memcpy(buf_, before.data(), before.size());
+    size_ = before.size();
+    size_ = static_cast<std::size_t>(std::to_chars(buf_ + size_, buf_ + sizeof buf_, n).ptr - buf_);
+    const std::string_view unit = n == 1 ? " byte" : " bytes";
+    std::memcpy(buf_ + size_, unit.data(), unit.size());
+    size_ += unit.size();
+  }
+  operator std::string_view() const noexcept { return {buf_, size_}; }
+
+ private:
+  char buf_[48];  // the longest prefix ("arrived ") + 20 digits + " bytes"
+  std::size_t size_;
+};
 
 bool is_loopback(const asio::ip::address& a) noexcept { return a.is_loopback(); }
 
@@ -153,9 +174,33 @@ class net_state {
 
     static void on_ready(faultline::detail::ready_op* base, bool invoke) {
       std::unique_ptr<packet> p(static_cast<packet*>(base));
-      if (invoke) p->net->arrive(p);
+      if (!invoke) return;
+      net_state* net = p->net;
+      net->arrive(p);
+      if (p) net->recycle(std::move(p));
     }
   };
+
+  // Data packets are reused: a busy connection sends one per write and frees
+  // it on arrival, so a round trip costs no allocation for them.
+  std::vector<std::unique_ptr<packet>> spare_packets;
+  static constexpr std::size_t max_spare_packets = 64;
+  std::unique_ptr<packet> new_packet() {
+    if (spare_packets.empty()) return std::make_unique<packet>();
+    std::unique_ptr<packet> p = std::move(spare_packets.back());
+    spare_packets.pop_back();
+    return p;
+  }
+  void recycle(std::unique_ptr<packet> p) noexcept {
+    if (spare_packets.size() >= max_spare_packets) return;
+    // Back to a fresh packet in place: no field of the last trip survives.
+    p->~packet();
+    new (p.get()) packet();
+    try {
+      spare_packets.push_back(std::move(p));
+    } catch (...) {
+    }
+  }
 
   /// Sends `p` from `from` to `to` after the link's latency; `order_after`
   /// keeps one direction of a connection in order whatever the latency does.
@@ -179,7 +224,7 @@ class net_state {
                       std::int64_t extra = 0) {
     // A chaos hang holds this direction for good: nothing after it arrives but an RST.
     if (from.held_ && kind != packet_kind::rst) return;
-    auto p = std::make_unique<packet>();
+    auto p = new_packet();
     p->kind = kind;
     p->from = from.id_;
     p->to = to_id;
@@ -263,7 +308,7 @@ void io_state::finish(net_op* op, error_code ec, std::size_t n) noexcept {
   op->complete(ec, n);
 }
 
-void io_state::record(const std::string& text) noexcept {
+void io_state::record(std::string_view text) noexcept {
   faultline::detail::sim_core* c = core();
   if (!c) return;
   try {
@@ -554,7 +599,7 @@ void socket_state::deliver() noexcept {
       inbox_.erase(0, head_);
       head_ = 0;
     }
-    record("read " + bytes_text(n));
+    record(count_text("read ", n));
     finish(op, {}, n);
   } else if (fin_received_ || reset_ || rd_shutdown_) {
     net_op* op = std::exchange(read_, nullptr);
@@ -667,7 +712,7 @@ std::size_t socket_state::write(std::string&& bytes, error_code& ec) {
       gap = f->kind == fault_kind::latency ? f->latency.count() : 0;
     }
   }
-  record("write " + bytes_text(n));
+  record(count_text("write ", n));
   sent_ += n;
   if (piece >= n) {
     net_->send_to_socket(packet_kind::data, *this, peer_id_, std::move(bytes), late);
@@ -1021,7 +1066,7 @@ void net_state::arrive(std::unique_ptr<packet>& owned) {
       }
       if (s->reset_) return;
       s->inbox_.append(p.bytes);
-      s->record("arrived " + bytes_text(p.bytes.size()));
+      s->record(count_text("arrived ", p.bytes.size()));
       s->deliver();
       s->complete_waits(true);
       return;

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace faultline::net {
@@ -66,7 +67,7 @@ class io_state : public faultline::detail::sim_object {
   ~io_state();
   /// Completes `op` through its handler's executor, or drops it while the sim is torn down.
   void finish(net_op* op, error_code ec, std::size_t n) noexcept;
-  void record(const std::string& text) noexcept;
+  void record(std::string_view text) noexcept;
 
   net::host* host_;
   net_state* net_;           // null once the network is gone
