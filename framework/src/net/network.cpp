@@ -181,10 +181,12 @@ class net_state {
     }
   };
 
-  // Data packets are reused: a busy connection sends one per write and frees
-  // it on arrival, so a round trip costs no allocation for them.
+  // Data packets and their byte buffers are reused: a busy connection sends
+  // one per write and frees it on arrival, so a round trip allocates neither.
   std::vector<std::unique_ptr<packet>> spare_packets;
+  std::vector<std::string> spare_bytes;  // empty, with room (socket_state::take_buffer)
   static constexpr std::size_t max_spare_packets = 64;
+  static constexpr std::size_t max_spare_capacity = 4096;  // larger buffers go back to the heap
   std::unique_ptr<packet> new_packet() {
     if (spare_packets.empty()) return std::make_unique<packet>();
     std::unique_ptr<packet> p = std::move(spare_packets.back());
@@ -192,11 +194,17 @@ class net_state {
     return p;
   }
   void recycle(std::unique_ptr<packet> p) noexcept {
-    if (spare_packets.size() >= max_spare_packets) return;
-    // Back to a fresh packet in place: no field of the last trip survives.
-    p->~packet();
-    new (p.get()) packet();
+    std::string bytes = std::move(p->bytes);
     try {
+      if (bytes.capacity() > std::string().capacity() && bytes.capacity() <= max_spare_capacity &&
+          spare_bytes.size() < max_spare_packets) {
+        bytes.clear();
+        spare_bytes.push_back(std::move(bytes));
+      }
+      if (spare_packets.size() >= max_spare_packets) return;
+      // Back to a fresh packet in place: no field of the last trip survives.
+      p->~packet();
+      new (p.get()) packet();
       spare_packets.push_back(std::move(p));
     } catch (...) {
     }
@@ -477,6 +485,13 @@ std::size_t socket_state::available(error_code& ec) const {
 }
 
 void socket_state::option_set(const char* what) noexcept { record(std::string("set ") + what); }
+
+std::string socket_state::take_buffer() noexcept {
+  if (!net_ || net_->spare_bytes.empty()) return {};
+  std::string b = std::move(net_->spare_bytes.back());
+  net_->spare_bytes.pop_back();
+  return b;
+}
 
 std::string socket_state::describe() const {
   if (!net_) return host_->name();

@@ -106,6 +106,9 @@ class socket_state final : public io_state {
   void start_connect(net_op* op, const tcp_endpoint& to);
   void start_read(net_op* op);
   void start_wait(net_op* op, int wait_type);
+  /// An empty buffer for the next write's bytes, with the room of one an
+  /// earlier arrival freed when there is one (writes then allocate nothing).
+  std::string take_buffer() noexcept;
   /// Sends `bytes`; returns how many were accepted, or sets `ec`.
   std::size_t write(std::string&& bytes, error_code& ec);
   bool read_pending() const noexcept { return read_ != nullptr; }
