@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <ostream>
 #include <stdexcept>
 
@@ -267,18 +268,123 @@ bool is_call(event_kind k) noexcept {
          k == event_kind::call_failed || k == event_kind::call_cancelled;
 }
 
+// Microseconds with the nanoseconds kept as a fraction.
+std::string chrome_ts(std::int64_t at_ns) {
+  return std::to_string(at_ns / 1000) + "." + std::to_string(1000 + at_ns % 1000).substr(1);
+}
+
+// A connection's trace subject names both ends ("app:49152 -> db:5432",
+// "db:5432 <- app:49152"); a host's own events name it alone, or with a port.
+bool is_connection(std::string_view subject) noexcept {
+  return subject.find(" -> ") != std::string_view::npos || subject.find(" <- ") != std::string_view::npos;
+}
+
+// What ends a connection's slice: its socket closed, reset, failed to
+// connect, or vanished with its host.
+bool ends_connection(std::string_view detail) noexcept {
+  return detail == "close" || detail == "reset" || detail == "arrived: rst" || detail == "gone (host crashed)" ||
+         detail.starts_with("connect failed");
+}
+
+// Where the network's events go in the Chrome export: one process per host
+// (pid 2, 3, ... in order of first appearance), thread 1 for the host's own
+// events, one thread per connection (by trace subject) with its lifetime as a slice.
+struct net_tracks {
+  struct connection {
+    std::uint32_t subject;
+    std::string name;
+    int pid;
+    int tid;
+    bool open;  // begun and not ended
+  };
+  std::vector<std::string> hosts;  // pid - 2
+  std::vector<int> next_tid;       // per host
+  std::vector<connection> connections;
+  std::map<std::uint32_t, std::size_t> by_subject;  // index in `connections`
+
+  int pid_of(std::string_view subject) {
+    const std::string_view host = subject.substr(0, subject.find(':'));
+    const auto it = std::find(hosts.begin(), hosts.end(), host);
+    if (it != hosts.end()) return static_cast<int>(it - hosts.begin()) + 2;
+    hosts.emplace_back(host);
+    next_tid.push_back(2);
+    return static_cast<int>(hosts.size()) + 1;
+  }
+  // The connection of `subject`, made on its first event (true in `is_new`).
+  connection& connection_of(std::uint32_t subject, std::string_view name, bool& is_new) {
+    const auto [it, inserted] = by_subject.try_emplace(subject, connections.size());
+    is_new = inserted;
+    if (!inserted) return connections[it->second];
+    const int pid = pid_of(name);
+    return connections.emplace_back(connection{subject, std::string(name), pid, next_tid[static_cast<std::size_t>(pid - 2)]++, true});
+  }
+};
+
+void append_args(std::string& s, event_kind kind, const std::string& detail) {
+  s += ",\"args\":{\"event\":";
+  append_json_string(s, to_string(kind));
+  if (!detail.empty()) {
+    s += ",\"detail\":";
+    append_json_string(s, detail);
+  }
+  s += "}}";
+}
+
+void append_metadata(std::string& s, const char* what, int pid, int tid, std::string_view name) {
+  s += ",\n{\"name\":\"";
+  s += what;
+  s += "\",\"ph\":\"M\",\"pid\":" + std::to_string(pid);
+  if (tid) s += ",\"tid\":" + std::to_string(tid);
+  s += ",\"args\":{\"name\":";
+  append_json_string(s, name);
+  s += "}}";
+}
+
 }  // namespace
 
 void trace::write_chrome_json(std::ostream& out) const {
   std::string s = "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[";
   bool first = true;
+  net_tracks net;
+  std::vector<std::pair<int, int>> host_threads;  // (pid, tid) of each host's own events
   const std::size_t n = ring_.size();
   for (std::size_t i = 0; i < n; ++i) {
     const record_type& r = ring_[(head_ + i) % n];
     const trace_event e = materialise(r, total_ - n + i);
-    const int edge = slice_edge(r.kind);
     if (!first) s += ',';
     first = false;
+    if (r.kind == event_kind::net) {
+      // The network's events: on their host's process, a connection's on its own thread.
+      int pid = 0;
+      int tid = 1;
+      const char* ph = "\"i\",\"s\":\"t\"";
+      std::string name = e.subject + " " + e.detail;
+      if (is_connection(e.subject)) {
+        bool is_new = false;
+        net_tracks::connection& c = net.connection_of(r.subject, e.subject, is_new);
+        pid = c.pid;
+        tid = c.tid;
+        if (is_new) {
+          ph = "\"B\"";
+          name = e.subject;
+        } else if (c.open && ends_connection(e.detail)) {
+          ph = "\"E\"";
+          c.open = false;
+        }
+      } else {
+        pid = net.pid_of(e.subject);
+        if (std::find(host_threads.begin(), host_threads.end(), std::pair(pid, 1)) == host_threads.end())
+          host_threads.emplace_back(pid, 1);
+      }
+      s += "\n{\"name\":";
+      append_json_string(s, name);
+      s += ",\"cat\":\"net\",\"ph\":";
+      s += ph;
+      s += ",\"ts\":" + chrome_ts(r.at_ns) + ",\"pid\":" + std::to_string(pid) + ",\"tid\":" + std::to_string(tid);
+      append_args(s, r.kind, e.detail);
+      continue;
+    }
+    const int edge = slice_edge(r.kind);
     s += "\n{\"name\":";
     append_json_string(s, edge ? e.subject : e.subject + " " + to_string(r.kind));
     s += ",\"cat\":";
@@ -286,15 +392,22 @@ void trace::write_chrome_json(std::ostream& out) const {
     s += ",\"ph\":";
     s += edge > 0 ? "\"b\"" : edge < 0 ? "\"e\"" : "\"i\",\"s\":\"g\"";
     if (edge) s += ",\"id\":" + std::to_string(r.subject);
-    // Microseconds with the nanoseconds kept as a fraction.
-    s += ",\"ts\":" + std::to_string(r.at_ns / 1000) + "." + std::to_string(1000 + r.at_ns % 1000).substr(1);
-    s += ",\"pid\":1,\"tid\":1,\"args\":{\"event\":";
-    append_json_string(s, to_string(r.kind));
-    if (!e.detail.empty()) {
-      s += ",\"detail\":";
-      append_json_string(s, e.detail);
-    }
-    s += "}}";
+    s += ",\"ts\":" + chrome_ts(r.at_ns) + ",\"pid\":1,\"tid\":1";
+    append_args(s, r.kind, e.detail);
+  }
+  if (!net.hosts.empty()) {
+    // Connections still open end with the trace; then the names of processes and threads.
+    const std::string last = chrome_ts(ring_[(head_ + n - 1) % n].at_ns);
+    for (const net_tracks::connection& c : net.connections)
+      if (c.open)
+        s += ",\n{\"name\":\"open at the end of the trace\",\"cat\":\"net\",\"ph\":\"E\",\"ts\":" + last +
+             ",\"pid\":" + std::to_string(c.pid) + ",\"tid\":" + std::to_string(c.tid) + ",\"args\":{}}";
+    append_metadata(s, "process_name", 1, 0, "sim");
+    for (std::size_t h = 0; h < net.hosts.size(); ++h)
+      append_metadata(s, "process_name", static_cast<int>(h) + 2, 0, net.hosts[h]);
+    for (const auto& [pid, tid] : host_threads)
+      append_metadata(s, "thread_name", pid, tid, net.hosts[static_cast<std::size_t>(pid - 2)]);
+    for (const net_tracks::connection& c : net.connections) append_metadata(s, "thread_name", c.pid, c.tid, c.name);
   }
   s += "\n]}\n";
   out << s;

@@ -157,6 +157,23 @@ BENCHMARK(BM_SimTcpRoundTrip64);
 void BM_SimTcpRoundTrip64_Latency5ms(benchmark::State& state) { sim_round_trip(state, 5ms); }
 BENCHMARK(BM_SimTcpRoundTrip64_Latency5ms);
 
+// The floor under a round trip's shape: it awaits four completions (a write
+// and a read on each side), each through an executor, never inline. Here the
+// same four as bare posts to a host's executor on the same sim, without the
+// network: what the sim's executor and Asio's coroutine machinery cost alone.
+void BM_SimPost4(benchmark::State& state) {
+  faultline::sim_context sim(long_run());
+  auto& app = net::network::of(sim).add_host("app");
+  sim.run([&]() -> asio::awaitable<void> {
+       const auto ex = app.get_executor();
+       for (auto _ : state)
+         for (int i = 0; i < 4; ++i) co_await asio::post(ex, asio::use_awaitable);
+     })
+      .value();
+  report_round_trips(state);
+}
+BENCHMARK(BM_SimPost4);
+
 // -- Asio references ----------------------------------------------------------
 
 asio::awaitable<void> post_loop(asio::io_context& ioc, benchmark::State& state) {

@@ -226,6 +226,37 @@ TEST(NetStall, ReportNamesEachPendingSocketOperationByEndpoints) {
   }
 }
 
+TEST(NetStall, ReportNamesAServerReadAConnectAndAWaitByEndpoints) {
+  two_hosts h;
+  h.network.blackhole("db", 6000);  // a SYN that never comes back
+  h.db.spawn("server", [&]() -> asio::awaitable<void> {
+    auto peer = co_await h.acceptor.async_accept(asio::use_awaitable);
+    char buf[8];
+    co_await peer.async_read_some(asio::buffer(buf), asio::use_awaitable);  // nobody writes
+  });
+  h.app.spawn("client", [&]() -> asio::awaitable<void> {
+    net::tcp::socket s(h.app.get_executor());
+    co_await s.async_connect(h.db_endpoint(), asio::use_awaitable);
+    co_await s.async_wait(asio::socket_base::wait_read, asio::use_awaitable);  // nothing to read
+  });
+  h.app.spawn("late", [&]() -> asio::awaitable<void> {
+    co_await faultline::sleep_for(2ms);
+    net::tcp::socket s(h.app.get_executor());
+    co_await s.async_connect({h.db.addresses().front(), 6000}, asio::use_awaitable);
+  });
+  try {
+    h.sim.run();
+    FAIL() << "expected a stall";
+  } catch (const faultline::stall_error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("read on db:5432 <- app:49152 (net read) waiting since t=0.005s"), std::string::npos) << what;
+    EXPECT_NE(what.find("wait (read) on app:49152 -> db:5432 (net wait) waiting since t=0.010s"), std::string::npos)
+        << what;
+    EXPECT_NE(what.find("connect on app:49153 -> db:6000 (net connect) waiting since t=0.002s"), std::string::npos)
+        << what;
+  }
+}
+
 TEST(NetResolver, ResolvesHostNamesNumericAddressesAndLocalhost) {
   two_hosts h;
   auto r = h.sim.run([&]() -> asio::awaitable<void> {

@@ -82,6 +82,19 @@ class trace {
   /// (ui.perfetto.dev) and chrome://tracing open: tasks and calls of doubles
   /// as slices from start to end, everything else as instants, one
   /// microsecond of the trace per microsecond of virtual time.
+  ///
+  /// The simulated network's events (`event_kind::net`) go to one process
+  /// per host, named after it (pid 2, 3, ... in order of first appearance;
+  /// the sim's tasks stay in pid 1, then named "sim"; partitions and other
+  /// whole-network events in a process named "network"). On a host, thread 1
+  /// holds the host's own events (listen, accept, a failed connect) and each
+  /// connection gets a thread named by its endpoints (`app:49152 -> db:5432`,
+  /// `db:5432 <- app:49152`) with one slice for its lifetime: from its first
+  /// event (`connect`, or `connection from ...` when the SYN reaches the
+  /// server) to `close`, `reset`, `arrived: rst`, `connect failed: ...` or
+  /// `gone (host crashed)`, or to the last event of the trace if none came.
+  /// Writes, arrivals and reads are instants on that thread. A host is named
+  /// by the subject's text before its first ':'.
   void write_chrome_json(std::ostream& out) const;
   /// The same, to a file; throws `std::runtime_error` naming the path if it
   /// cannot be written.

@@ -12,8 +12,10 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <functional>
 #include <map>
+#include <new>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -28,6 +30,25 @@ namespace {
 enum class packet_kind : std::uint8_t { syn, syn_ack, refused, data, fin, rst };
 
 std::string bytes_text(std::size_t n) { return std::to_string(n) + (n == 1 ? " byte" : " bytes"); }
+
+// "write 64 bytes" on the stack: the hot path's trace text costs no
+// allocation (the trace copies it into a slot whose buffer it reuses).
+class count_text {
+ public:
+  count_text(std::string_view before, std::size_t n) {
+    std::memcpy(buf_, before.data(), before.size());
+    size_ = before.size();
+    size_ = static_cast<std::size_t>(std::to_chars(buf_ + size_, buf_ + sizeof buf_, n).ptr - buf_);
+    const std::string_view unit = n == 1 ? " byte" : " bytes";
+    std::memcpy(buf_ + size_, unit.data(), unit.size());
+    size_ += unit.size();
+  }
+  operator std::string_view() const noexcept { return {buf_, size_}; }
+
+ private:
+  char buf_[48];  // the longest prefix ("arrived ") + 20 digits + " bytes"
+  std::size_t size_;
+};
 
 bool is_loopback(const asio::ip::address& a) noexcept { return a.is_loopback(); }
 
@@ -156,9 +177,41 @@ class net_state {
 
     static void on_ready(faultline::detail::ready_op* base, bool invoke) {
       std::unique_ptr<packet> p(static_cast<packet*>(base));
-      if (invoke) p->net->arrive(p);
+      if (!invoke) return;
+      net_state* net = p->net;
+      net->arrive(p);
+      if (p) net->recycle(std::move(p));
     }
   };
+
+  // Data packets and their byte buffers are reused: a busy connection sends
+  // one per write and frees it on arrival, so a round trip allocates neither.
+  std::vector<std::unique_ptr<packet>> spare_packets;
+  std::vector<std::string> spare_bytes;  // empty, with room (socket_state::take_buffer)
+  static constexpr std::size_t max_spare_packets = 64;
+  static constexpr std::size_t max_spare_capacity = 4096;  // larger buffers go back to the heap
+  std::unique_ptr<packet> new_packet() {
+    if (spare_packets.empty()) return std::make_unique<packet>();
+    std::unique_ptr<packet> p = std::move(spare_packets.back());
+    spare_packets.pop_back();
+    return p;
+  }
+  void recycle(std::unique_ptr<packet> p) noexcept {
+    std::string bytes = std::move(p->bytes);
+    try {
+      if (bytes.capacity() > std::string().capacity() && bytes.capacity() <= max_spare_capacity &&
+          spare_bytes.size() < max_spare_packets) {
+        bytes.clear();
+        spare_bytes.push_back(std::move(bytes));
+      }
+      if (spare_packets.size() >= max_spare_packets) return;
+      // Back to a fresh packet in place: no field of the last trip survives.
+      p->~packet();
+      new (p.get()) packet();
+      spare_packets.push_back(std::move(p));
+    } catch (...) {
+    }
+  }
 
   /// Sends `p` from `from` to `to` after the link's latency; `order_after`
   /// keeps one direction of a connection in order whatever the latency does.
@@ -182,7 +235,7 @@ class net_state {
                       std::int64_t extra = 0) {
     // A chaos hang holds this direction for good: nothing after it arrives but an RST.
     if (from.held_ && kind != packet_kind::rst) return;
-    auto p = std::make_unique<packet>();
+    auto p = new_packet();
     p->kind = kind;
     p->from = from.id_;
     p->to = to_id;
@@ -285,7 +338,7 @@ void io_state::finish(net_op* op, error_code ec, std::size_t n) noexcept {
   op->complete(ec, n);
 }
 
-void io_state::record(const std::string& text) noexcept {
+void io_state::record(std::string_view text) noexcept {
   faultline::detail::sim_core* c = core();
   if (!c) return;
   try {
@@ -455,6 +508,13 @@ std::size_t socket_state::available(error_code& ec) const {
 
 void socket_state::option_set(const char* what) noexcept { record(std::string("set ") + what); }
 
+std::string socket_state::take_buffer() noexcept {
+  if (!net_ || net_->spare_bytes.empty()) return {};
+  std::string b = std::move(net_->spare_bytes.back());
+  net_->spare_bytes.pop_back();
+  return b;
+}
+
 std::string socket_state::describe() const {
   if (!net_) return host_->name();
   const std::string self = host_->name() + ":" + std::to_string(local_.port());
@@ -577,7 +637,7 @@ void socket_state::deliver() noexcept {
       inbox_.erase(0, head_);
       head_ = 0;
     }
-    record("read " + bytes_text(n));
+    record(count_text("read ", n));
     finish(op, {}, n);
   } else if (fin_received_ || reset_ || rd_shutdown_) {
     net_op* op = std::exchange(read_, nullptr);
@@ -695,7 +755,7 @@ std::size_t socket_state::write(std::string&& bytes, error_code& ec) {
     late = faultline::detail::saturating_deadline(late, net_->transmission_delay(*link, n));
   if (link && link->latency_distribution())
     late = faultline::detail::saturating_deadline(late, net_->drawn_latency(*link));
-  record("write " + bytes_text(n));
+  record(count_text("write ", n));
   sent_ += n;
   if (piece >= n) {
     net_->send_to_socket(packet_kind::data, *this, peer_id_, std::move(bytes), late);
@@ -1056,7 +1116,7 @@ void net_state::arrive(std::unique_ptr<packet>& owned) {
       }
       if (s->reset_) return;
       s->inbox_.append(p.bytes);
-      s->record("arrived " + bytes_text(p.bytes.size()));
+      s->record(count_text("arrived ", p.bytes.size()));
       s->deliver();
       s->complete_waits(true);
       return;

@@ -262,7 +262,7 @@ class basic_socket {
     return asio::async_initiate<WriteToken, void(boost::system::error_code, std::size_t)>(
         [this](auto&& handler, const ConstBufferSequence& b) {
           detail::socket_state& s = state("net::socket::async_write_some");
-          std::string bytes;
+          std::string bytes = s.take_buffer();
           bytes.reserve(asio::buffer_size(b));
           for (auto it = asio::buffer_sequence_begin(b); it != asio::buffer_sequence_end(b); ++it) {
             asio::const_buffer cb(*it);

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace faultline::net {
@@ -66,7 +67,7 @@ class io_state : public faultline::detail::sim_object {
   ~io_state();
   /// Completes `op` through its handler's executor, or drops it while the sim is torn down.
   void finish(net_op* op, error_code ec, std::size_t n) noexcept;
-  void record(const std::string& text) noexcept;
+  void record(std::string_view text) noexcept;
 
   net::host* host_;
   net_state* net_;           // null once the network is gone
@@ -105,6 +106,9 @@ class socket_state final : public io_state {
   void start_connect(net_op* op, const tcp_endpoint& to);
   void start_read(net_op* op);
   void start_wait(net_op* op, int wait_type);
+  /// An empty buffer for the next write's bytes, with the room of one an
+  /// earlier arrival freed when there is one (writes then allocate nothing).
+  std::string take_buffer() noexcept;
   /// Sends `bytes`; returns how many were accepted, or sets `ec`.
   std::size_t write(std::string&& bytes, error_code& ec);
   bool read_pending() const noexcept { return read_ != nullptr; }
