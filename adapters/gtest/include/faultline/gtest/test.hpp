@@ -123,7 +123,9 @@ asio::awaitable<outcome<T>> capture(asio::awaitable<T> a) {
 // co_awaits a probe first, whose await_suspend is a template over the
 // promise type and static_asserts it. The probe sits in a discarded
 // `if constexpr (false)` branch: checked when the coroutine compiles, never
-// run, so it costs nothing. (In a coroutine template the discarded branch is
+// run, so it costs nothing. Being an if/else, `if (x) CO_FAIL();` draws GCC's
+// -Wdangling-else, as `if (x) EXPECT_TRUE(y);` does with GoogleTest's own
+// else-blocker: brace the if. (In a coroutine template the discarded branch is
 // not instantiated; the compiler's error on the co_return then quotes the
 // comment there.) tests/gtest/compile_fail checks the message.
 namespace faultline::detail {
@@ -171,7 +173,7 @@ boost::asio::awaitable<faultline::detail::co_assert_probe, Executor> faultline::
 
 // clang-format off
 #define FAULTLINE_CO_CHECK_VOID_COROUTINE_() \
-  if constexpr (false) { co_await ::faultline::detail::co_assert_probe_on(co_await ::boost::asio::this_coro::executor); } else
+  GTEST_AMBIGUOUS_ELSE_BLOCKER_ if constexpr (false) { co_await ::faultline::detail::co_assert_probe_on(co_await ::boost::asio::this_coro::executor); } else
 #define FAULTLINE_CO_FATAL_FAILURE_(message) \
   FAULTLINE_CO_CHECK_VOID_COROUTINE_() co_return /* faultline: CO_ASSERT_* and CO_FAIL work only in a coroutine returning asio::awaitable<void>; in one returning a value, use EXPECT_* and co_return a value, or move the assertions into an awaitable<void> helper */ GTEST_MESSAGE_(message, ::testing::TestPartResult::kFatalFailure)
 // clang-format on
