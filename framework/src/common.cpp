@@ -61,6 +61,53 @@ std::string to_string(sim_clock::time_point t) { return "t=" + to_string(t.time_
 
 std::ostream& operator<<(std::ostream& os, sim_clock::time_point t) { return os << to_string(t); }
 
+namespace detail {
+
+namespace {
+
+// C++20's suffixes for durations ([time.duration.io]), with "us" for micro.
+void print_unit(std::intmax_t num, std::intmax_t den, std::ostream& os) {
+  if (den == 1) {
+    if (num == 1) os << 's';
+    else if (num == 60) os << "min";
+    else if (num == 3600) os << 'h';
+    else if (num == 86400) os << 'd';
+    else os << '[' << num << "]s";
+    return;
+  }
+  if (num == 1) {
+    if (den == 1'000) return void(os << "ms");
+    if (den == 1'000'000) return void(os << "us");
+    if (den == 1'000'000'000) return void(os << "ns");
+  }
+  os << '[' << num << '/' << den << "]s";
+}
+
+}  // namespace
+
+void print_duration(std::intmax_t ticks, std::intmax_t num, std::intmax_t den, std::ostream* os) {
+  // Exactly, in 128 bits: ticks * num / den seconds, in nanoseconds.
+  __extension__ using int128 = __int128;
+  int128 scaled = 0;
+  if (!__builtin_mul_overflow(static_cast<int128>(ticks), static_cast<int128>(num) * 1'000'000'000, &scaled) &&
+      scaled % den == 0) {
+    const int128 ns = scaled / den;
+    if (ns >= INT64_MIN && ns <= INT64_MAX) {
+      *os << to_string(sim_clock::duration(static_cast<std::int64_t>(ns)));
+      return;
+    }
+  }
+  *os << ticks;
+  print_unit(num, den, *os);
+}
+
+void print_duration(long double ticks, std::intmax_t num, std::intmax_t den, std::ostream* os) {
+  *os << ticks;
+  print_unit(num, den, *os);
+}
+
+}  // namespace detail
+
 std::string pending_operation::describe() const {
   std::string s = name + " (" + kind + ") waiting since " + to_string(since);
   if (!detail.empty()) s += " " + detail;

@@ -8,8 +8,10 @@
 
 #include <boost/asio/detail/call_stack.hpp>
 #include <boost/asio/detail/reactor.hpp>
+#include <boost/asio/detail/resolver_service.hpp>
 #include <boost/asio/detail/thread_context.hpp>
 #include <boost/asio/detail/thread_info_base.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/system_timer.hpp>
 
@@ -68,6 +70,36 @@ void unlink_from_timer(timer_wait* w) noexcept {
   if (w->next_in_timer) w->next_in_timer->prev_in_timer = w->prev_in_timer;
   w->prev_in_timer = w->next_in_timer = nullptr;
   w->timer = nullptr;
+}
+
+// A real Asio I/O object created on a sim's executor, and what to use
+// instead. Asio creates one service per kind of object on first use, so the
+// services present say what was created (never whether it has a wait
+// pending). The most specific kind wins; a socket's reactor alone is no timer.
+struct real_io_use {
+  std::string what;  // empty: none
+  std::string fix;
+};
+
+real_io_use find_real_io(boost::asio::execution_context& ctx) {
+  namespace asio = boost::asio;
+  if (!asio::has_service<asio::detail::reactor>(ctx) && !asio::has_service<asio::detail::resolver_service<asio::ip::tcp>>(ctx))
+    return {};
+  using steady_service = asio::detail::deadline_timer_service<
+      asio::detail::chrono_time_traits<std::chrono::steady_clock, asio::wait_traits<std::chrono::steady_clock>>>;
+  using system_service = asio::detail::deadline_timer_service<
+      asio::detail::chrono_time_traits<std::chrono::system_clock, asio::wait_traits<std::chrono::system_clock>>>;
+  const std::string timer_fix = "Use faultline::steady_timer (same API), which waits in virtual time, or give real I/O an io_context";
+  const std::string net_fix =
+      "Use faultline::net::tcp::socket, acceptor and resolver (the same API, on the sim's simulated network; "
+      "see docs/network.md), or give real I/O an io_context";
+  if (asio::has_service<steady_service>(ctx)) return {"a plain asio::steady_timer", timer_fix};
+  if (asio::has_service<system_service>(ctx)) return {"a plain asio::system_timer", timer_fix};
+  if (asio::has_service<asio::detail::reactive_socket_service<asio::ip::tcp>>(ctx))
+    return {"a real asio::ip::tcp socket or acceptor", net_fix};
+  if (asio::has_service<asio::detail::resolver_service<asio::ip::tcp>>(ctx))
+    return {"a real asio::ip::tcp::resolver", net_fix};
+  return {"an Asio I/O object (a socket?)", "Give real I/O an io_context, or put a double or faultline::memory_stream in its place"};
 }
 
 }  // namespace
@@ -575,10 +607,10 @@ void sim_core::throw_stall() {
                     ": nothing is ready and no timer will fire, so they can never complete" +
                     list_pending(ops, work) + tail(trace_);
   if (!real_io_reported_) {
-    const std::string what = real_io_kind();
-    if (!what.empty())
-      msg += "\n(" + what + " was also created on this sim: if a coroutine awaits it, it waits in real time and "
-             "can never complete on a sim; use faultline::steady_timer, or give real I/O an io_context)";
+    const real_io_use io = find_real_io(static_cast<boost::asio::execution_context&>(ctx_));
+    if (!io.what.empty())
+      msg += "\n(" + io.what + " was also created on this sim: if a coroutine awaits it, it waits in real time and "
+             "can never complete on a sim. " + io.fix + ")";
   }
   throw stall_error(msg, sim_clock::time_point(sim_clock::duration(now_)), std::move(ops));
 }
@@ -630,25 +662,12 @@ void sim_core::throw_horizon(std::int64_t next) {
   throw horizon_error(msg, sim_clock::time_point(sim_clock::duration(now_)), std::move(ops));
 }
 
-std::string sim_core::real_io_kind() const {
-  namespace asio = boost::asio;
-  auto& ctx = static_cast<asio::execution_context&>(ctx_);
-  if (!asio::has_service<asio::detail::reactor>(ctx)) return {};
-  using steady_service = asio::detail::deadline_timer_service<
-      asio::detail::chrono_time_traits<std::chrono::steady_clock, asio::wait_traits<std::chrono::steady_clock>>>;
-  using system_service = asio::detail::deadline_timer_service<
-      asio::detail::chrono_time_traits<std::chrono::system_clock, asio::wait_traits<std::chrono::system_clock>>>;
-  return asio::has_service<steady_service>(ctx)   ? "a plain asio::steady_timer"
-         : asio::has_service<system_service>(ctx) ? "a plain asio::system_timer"
-                                                  : "an Asio I/O object (a socket?)";
-}
-
 void sim_core::check_real_io(const char* caller) {
   // Said once per sim: the test has failed already, and every later
   // run/poll (a fixture's teardown polls twice) would only repeat it.
   if (real_io_reported_) return;
-  std::string what = real_io_kind();
-  if (what.empty()) return;
+  const real_io_use io = find_real_io(static_cast<boost::asio::execution_context&>(ctx_));
+  if (io.what.empty()) return;
   // Asio cannot tell whether its object has an operation pending, but
   // faultline knows its own: when they explain the block, a real socket
   // that was merely constructed is not the cause, and the stall report (or
@@ -658,10 +677,9 @@ void sim_core::check_real_io(const char* caller) {
   const auto ops = pending();
   if (std::any_of(ops.begin(), ops.end(), [](const pending_operation& op) { return op.kind != "task"; })) return;
   real_io_reported_ = true;
-  throw std::logic_error("faultline: " + std::string(caller) + ": " + what +
-                         " was created on this sim; it waits in real time and can never complete on a sim. "
-                         "Use faultline::steady_timer (same API), which waits in virtual time, or give "
-                         "real I/O an io_context");
+  throw std::logic_error("faultline: " + std::string(caller) + ": " + io.what +
+                         " was created on this sim; it waits in real time and can never complete on a sim. " +
+                         io.fix);
 }
 
 // -- teardown -----------------------------------------------------------------

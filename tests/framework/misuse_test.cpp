@@ -113,9 +113,60 @@ TEST(Misuse, ARealSocketDoesNotHideAStallOfFaultlinesOwn) {
   const std::string msg = message_of([&] { sim.run(); });
   EXPECT_THAT(msg, StartsWith("faultline: sim stalled at t=1.000s with 1 pending operation"));
   EXPECT_THAT(msg, HasSubstr("timer#1"));
-  EXPECT_THAT(msg, HasSubstr("(an Asio I/O object (a socket?) was also created on this sim"));
+  EXPECT_THAT(msg, HasSubstr("(a real asio::ip::tcp socket or acceptor was also created on this sim"));
+  EXPECT_THAT(msg, HasSubstr("Use faultline::net::tcp::socket, acceptor and resolver"));
   parked.cancel();
   sim.run();
+}
+
+// A coroutine on the sim that waits on a real socket or acceptor: opened (a
+// real descriptor, no traffic), never readable, since the sim never runs
+// Asio's reactor.
+template <class Object = asio::ip::tcp::socket>
+void spawn_real_socket_wait(faultline::sim_context& sim) {
+  asio::co_spawn(
+      sim,
+      []() -> asio::awaitable<void> {
+        Object object(co_await asio::this_coro::executor);
+        object.open(asio::ip::tcp::v4());
+        co_await object.async_wait(Object::wait_read, asio::use_awaitable);
+      },
+      asio::detached);
+}
+
+// Issue 12 item 5: a real socket on a sim points to the simulated network's
+// types, and is not mistaken for a plain timer.
+TEST(Misuse, ARealSocketOnASimPointsToTheSimulatedNetwork) {
+  faultline::sim_context sim;
+  spawn_real_socket_wait(sim);
+  const std::string msg = message_of([&] { sim.run(); });
+  EXPECT_THAT(msg, StartsWith("faultline: sim_context::run: a real asio::ip::tcp socket or acceptor was created on "
+                              "this sim; it waits in real time and can never complete on a sim. Use "
+                              "faultline::net::tcp::socket, acceptor and resolver (the same API, on the sim's "
+                              "simulated network; see docs/network.md), or give real I/O an io_context"));
+  EXPECT_THAT(msg, ::testing::Not(HasSubstr("steady_timer")));
+  // Once per sim: later runs (a fixture's teardown) do not repeat it.
+  EXPECT_EQ(message_of([&] { sim.poll(); }), "(no exception)");
+  EXPECT_EQ(message_of([&] { sim.run_for(1s); }), "(no exception)");
+}
+
+TEST(Misuse, ARealAcceptorIsNamedLikeASocket) {
+  faultline::sim_context sim;
+  spawn_real_socket_wait<asio::ip::tcp::acceptor>(sim);
+  EXPECT_THAT(message_of([&] { sim.run(); }),
+              StartsWith("faultline: sim_context::run: a real asio::ip::tcp socket or acceptor was created on this "
+                         "sim;"));
+}
+
+// A timer and a socket on one sim: the timer is named (its fix is the one
+// that applies to a wait that never ends), and still once.
+TEST(Misuse, APlainTimerBesideARealSocketIsNamedAsTheTimer) {
+  faultline::sim_context sim;
+  asio::ip::tcp::socket socket(sim);
+  spawn_plain_timer_wait(sim);
+  EXPECT_THAT(message_of([&] { sim.run(); }),
+              StartsWith("faultline: sim_context::run: a plain asio::steady_timer was created on this sim;"));
+  EXPECT_EQ(message_of([&] { sim.poll(); }), "(no exception)");
 }
 
 TEST(Misuse, SimClockNowOutsideARunningSimSaysWhatToReadInstead) {

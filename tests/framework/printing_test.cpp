@@ -11,6 +11,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
@@ -49,6 +50,45 @@ TEST(Printing, AFailedTimeCheckPrintsInstantsWithoutExtraIncludes) {
   EXPECT_NONFATAL_FAILURE(failing_readme_copy(), "Which is: t=1.000s");
   EXPECT_NONFATAL_FAILURE(failing_readme_copy(), "Which is: t=2.000s");
   EXPECT_NONFATAL_FAILURE(failing_readme_copy(), "retry seen at t=1.050s");
+}
+
+// Deliberately failing checks on durations and on two sims' instants.
+void failing_duration_check() {
+  faultline::sim_context sim;
+  sim.run(faultline::sleep_for(250ms));
+  const faultline::sim_clock::duration waited = sim.now().time_since_epoch();
+  EXPECT_EQ(waited, 300ms);
+}
+
+void failing_now_check() {
+  faultline::sim_context a;
+  faultline::sim_context b;
+  a.run(faultline::sleep_for(1s));
+  b.run(faultline::sleep_for(1500ms));
+  EXPECT_EQ(a.now(), b.now());
+}
+
+TEST(Printing, AFailedDurationCheckPrintsSecondsWithoutExtraIncludes) {
+  // Before the core's printer for durations, GoogleTest printed
+  // "8-byte object <80-B2 E6-0E ...>" here (libstdc++ 12 has no operator<< for them).
+  EXPECT_NONFATAL_FAILURE(failing_duration_check(), "waited\n    Which is: 0.250s\n  300ms\n    Which is: 0.300s");
+  EXPECT_NONFATAL_FAILURE(failing_now_check(), "a.now()\n    Which is: t=1.000s\n  b.now()\n    Which is: t=1.500s");
+}
+
+TEST(Printing, DurationsOfEveryUnitPrint) {
+  using ::testing::PrintToString;
+  EXPECT_EQ(PrintToString(faultline::sim_clock::duration(1250ms)), "1.250s");
+  EXPECT_EQ(PrintToString(15us), "0.000015s");
+  EXPECT_EQ(PrintToString(2min), "120.000s");
+  EXPECT_EQ(PrintToString(-250ms), "-0.250s");
+  EXPECT_EQ(PrintToString(std::chrono::duration<double>(1.5)), "1.5s");
+  EXPECT_EQ(PrintToString(std::chrono::duration<double, std::milli>(0.25)), "0.25ms");
+  // Not a whole number of nanoseconds, or more than a sim_clock::duration
+  // holds: the count and its unit, as C++20's operator<< prints them.
+  EXPECT_EQ(PrintToString(std::chrono::duration<long long, std::ratio<1, 3>>(1)), "1[1/3]s");
+  EXPECT_EQ(PrintToString(std::chrono::hours(3'000'000)), "3000000h");
+  EXPECT_EQ(PrintToString(std::chrono::duration<int, std::ratio<7>>(2)), "14.000s");
+  EXPECT_EQ(PrintToString(std::vector<std::chrono::milliseconds>{1ms, 2ms}), "{ 0.001s, 0.002s }");
 }
 
 TEST(Printing, InstantsStreamAndPrintAsTheTimelineDoes) {

@@ -262,6 +262,22 @@ TEST(Actions, AnUninterestingCallFailsTheTestAndThrowsWhenAwaited) {
   EXPECT_THROW(r.value(), faultline::testing::missing_action_error);
 }
 
+// Issue 15 item 7: the failure is the test's, so it points at the test, not
+// at faultline's own source.
+TEST(Actions, AMissingActionIsReportedAtTheTestsFileAndLine) {
+  ::testing::NiceMock<mock_client> m;
+  ::testing::TestPartResultArray failures;
+  {
+    ::testing::ScopedFakeTestPartResultReporter reporter(
+        ::testing::ScopedFakeTestPartResultReporter::INTERCEPT_ONLY_CURRENT_THREAD, &failures);
+    auto never_awaited = m.fetch("/x");
+  }
+  ASSERT_EQ(failures.size(), 1);
+  const ::testing::TestInfo* test = ::testing::UnitTest::GetInstance()->current_test_info();
+  EXPECT_STREQ(failures.GetTestPartResult(0).file_name(), test->file());
+  EXPECT_EQ(failures.GetTestPartResult(0).line_number(), test->line());
+}
+
 TEST(Actions, AnUnexpectedCallIsReportedByGMockAndByTheAwaitable) {
   faultline::sim_context sim;
   mock_client m;

@@ -1,12 +1,15 @@
 // What sim_test reports about doubles and failpoints, once each: destroyed in the body, or checked at teardown.
 #include <faultline/gtest.hpp>
 
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <gmock/gmock.h>
 #include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace {
 
@@ -14,7 +17,26 @@ using namespace std::chrono_literals;
 namespace asio = boost::asio;
 using fetch_fake = faultline::async_fake<std::string(std::string)>;
 
-class BodyReports : public faultline::testing::sim_test {};
+class BodyReports : public faultline::testing::sim_test {
+ protected:
+  // Runs `body` as FAULTLINE_TEST does, then the teardown; returns the failures both reported. The
+  // body's failure is fatal in a real test, which skips the pending check at teardown; intercepted
+  // here, it is not, so the check is switched off.
+  template <class Body>
+  std::vector<std::string> failures_of_body_and_teardown(Body body) {
+    checks().pending = false;
+    ::testing::TestPartResultArray failures;
+    {
+      ::testing::ScopedFakeTestPartResultReporter reporter(
+          ::testing::ScopedFakeTestPartResultReporter::INTERCEPT_ONLY_CURRENT_THREAD, &failures);
+      run_coroutine_body(std::move(body), __FILE__, __LINE__);
+      TearDown();
+    }
+    std::vector<std::string> messages;
+    for (int i = 0; i < failures.size(); ++i) messages.push_back(failures.GetTestPartResult(i).message());
+    return messages;
+  }
+};
 
 // A double local to a FAULTLINE_TEST body is gone before teardown: it reports
 // itself when the body ends (this runs a body as FAULTLINE_TEST does).
@@ -104,24 +126,28 @@ FAULTLINE_TEST_F(Failpoints, ReachedOnesAreFine) {
 // A plain Asio timer stalls the body; the teardown's polls must not report it
 // twice more.
 TEST_F(BodyReports, APlainAsioTimerIsReportedOnceWithTheTeardown) {
-  // The body's failure is fatal in a real test, which skips the pending check
-  // at teardown; intercepted here, it is not, so the check is switched off.
-  checks().pending = false;
-  ::testing::TestPartResultArray failures;
-  {
-    ::testing::ScopedFakeTestPartResultReporter reporter(
-        ::testing::ScopedFakeTestPartResultReporter::INTERCEPT_ONLY_CURRENT_THREAD, &failures);
-    run_coroutine_body(
-        []() -> asio::awaitable<void> {
-          asio::steady_timer t(co_await asio::this_coro::executor, 10ms);
-          co_await t.async_wait(asio::use_awaitable);
-        },
-        __FILE__, __LINE__);
-    TearDown();
-  }
-  ASSERT_EQ(failures.size(), 1);
-  EXPECT_THAT(failures.GetTestPartResult(0).message(),
-              ::testing::HasSubstr("a plain asio::steady_timer was created on this sim"));
+  const auto failures = failures_of_body_and_teardown([]() -> asio::awaitable<void> {
+    asio::steady_timer t(co_await asio::this_coro::executor, 10ms);
+    co_await t.async_wait(asio::use_awaitable);
+  });
+  ASSERT_EQ(failures.size(), 1u);
+  EXPECT_THAT(failures[0], ::testing::HasSubstr("a plain asio::steady_timer was created on this sim"));
+}
+
+// A real socket in a test body: one failure naming the simulated network's
+// types (issue 12 item 5), not the plain-timer message, and not repeated by
+// the teardown's polls.
+TEST_F(BodyReports, ARealSocketIsReportedOnceWithTheTeardown) {
+  const auto failures = failures_of_body_and_teardown([]() -> asio::awaitable<void> {
+    asio::ip::tcp::socket socket(co_await asio::this_coro::executor);
+    socket.open(asio::ip::tcp::v4());
+    co_await socket.async_wait(asio::ip::tcp::socket::wait_read, asio::use_awaitable);
+  });
+  ASSERT_EQ(failures.size(), 1u);
+  EXPECT_THAT(failures[0], ::testing::HasSubstr("a real asio::ip::tcp socket or acceptor was created on this sim"));
+  EXPECT_THAT(failures[0], ::testing::HasSubstr("faultline::net::tcp::socket"));
+  EXPECT_THAT(failures[0], ::testing::HasSubstr("docs/network.md"));
+  EXPECT_THAT(failures[0], ::testing::Not(::testing::HasSubstr("steady_timer")));
 }
 
 // Chaos runs cut scenarios short on purpose: doubles left with steps there

@@ -1,6 +1,6 @@
 // Must NOT compile: CO_ASSERT_* in a coroutine that returns a value. The test
-// faultline.compile_fail.co_assert_in_value_coroutine builds this file and checks
-// that the compiler's message says what to use instead.
+// faultline_gtest.CoAssertInAValueCoroutineDoesNotCompile builds this file and
+// checks that faultline's static_assert says why and what to use instead.
 #include <faultline/gtest.hpp>
 
 boost::asio::awaitable<int> answer() {

@@ -306,8 +306,6 @@ class sim_core {
   void run_one(ready_op* op);
   bool blocked() const noexcept;
   [[noreturn]] void throw_stall();
-  /// "a plain asio::steady_timer", ... when one was created on this sim; empty if none.
-  std::string real_io_kind() const;
   [[noreturn]] void throw_livelock();
   [[noreturn]] void throw_horizon(std::int64_t next);
 

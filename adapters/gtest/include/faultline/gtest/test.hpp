@@ -8,6 +8,9 @@
 
 #include <gtest/gtest.h>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/this_coro.hpp>
+
+#include <coroutine>
 
 #include <exception>
 #include <type_traits>
@@ -115,19 +118,70 @@ asio::awaitable<outcome<T>> capture(asio::awaitable<T> a) {
 
 //
 // In a coroutine that returns a value (asio::awaitable<int>) they cannot
-// compile: `co_return` without a value needs the promise's return_void, and
-// Asio's promise is the only code that knows the value type, so no
-// static_assert can see it. The compiler's note quotes the line below, which
-// says what to use instead; tests/gtest/compile_fail checks that it does.
+// work: `co_return` without a value needs the promise's return_void. Only the
+// coroutine's promise knows, and only a co_await can reach it: the macro
+// co_awaits a probe first, whose await_suspend is a template over the
+// promise type and static_asserts it. The probe sits in a discarded
+// `if constexpr (false)` branch: checked when the coroutine compiles, never
+// run, so it costs nothing. Being an if/else, `if (x) CO_FAIL();` draws GCC's
+// -Wdangling-else, as `if (x) EXPECT_TRUE(y);` does with GoogleTest's own
+// else-blocker: brace the if. (In a coroutine template the discarded branch is
+// not instantiated; the compiler's error on the co_return then quotes the
+// comment there.) tests/gtest/compile_fail checks the message.
+namespace faultline::detail {
+
+struct co_assert_probe {};
+
+template <class Promise>
+concept coroutine_returning_void = requires(Promise& p) { p.return_void(); };
+
+template <class Promise>
+consteval bool co_assert_in_void_coroutine() {
+  // If you get an error on the following line: a CO_ASSERT_*, CO_FAIL or
+  // CO_SKIP is in a coroutine that returns a value, and they end the
+  // coroutine with a `co_return;` that has no value to give.
+  static_assert(coroutine_returning_void<Promise>,
+                "faultline: CO_ASSERT_*, CO_FAIL and CO_SKIP work only in a coroutine returning "
+                "asio::awaitable<void> (they end it with `co_return;`); in one returning a value, use EXPECT_* "
+                "and co_return a value, or move the assertions into an awaitable<void> helper");
+  return true;
+}
+
+template <class Executor>
+boost::asio::awaitable<co_assert_probe, Executor> co_assert_probe_on(const Executor&) noexcept;
+
+}  // namespace faultline::detail
+
+// The probe is an awaitable of faultline's own type, because Asio's promise
+// accepts only its awaitables (and async operations) in a co_await.
+namespace boost::asio {
+template <class Executor>
+class awaitable<::faultline::detail::co_assert_probe, Executor> {
+ public:
+  bool await_ready() const noexcept { return true; }
+  template <class Promise, bool = ::faultline::detail::co_assert_in_void_coroutine<Promise>()>
+  void await_suspend(std::coroutine_handle<Promise>) const noexcept {}
+  void await_resume() const noexcept {}
+};
+}  // namespace boost::asio
+
+template <class Executor>
+boost::asio::awaitable<faultline::detail::co_assert_probe, Executor> faultline::detail::co_assert_probe_on(
+    const Executor&) noexcept {
+  return {};
+}
+
 // clang-format off
+#define FAULTLINE_CO_CHECK_VOID_COROUTINE_() \
+  GTEST_AMBIGUOUS_ELSE_BLOCKER_ if constexpr (false) { co_await ::faultline::detail::co_assert_probe_on(co_await ::boost::asio::this_coro::executor); } else
 #define FAULTLINE_CO_FATAL_FAILURE_(message) \
-  co_return /* faultline: CO_ASSERT_* and CO_FAIL work only in a coroutine returning asio::awaitable<void>; in one returning a value, use EXPECT_* and co_return a value, or move the assertions into an awaitable<void> helper */ GTEST_MESSAGE_(message, ::testing::TestPartResult::kFatalFailure)
+  FAULTLINE_CO_CHECK_VOID_COROUTINE_() co_return /* faultline: CO_ASSERT_* and CO_FAIL work only in a coroutine returning asio::awaitable<void>; in one returning a value, use EXPECT_* and co_return a value, or move the assertions into an awaitable<void> helper */ GTEST_MESSAGE_(message, ::testing::TestPartResult::kFatalFailure)
 // clang-format on
 
 /// Records a fatal failure and ends the coroutine (`FAIL()`).
 #define CO_FAIL() FAULTLINE_CO_FATAL_FAILURE_("Failed")
 /// Marks the test skipped and ends the coroutine (`GTEST_SKIP()`).
-#define CO_SKIP() co_return GTEST_MESSAGE_("", ::testing::TestPartResult::kSkip)
+#define CO_SKIP() FAULTLINE_CO_CHECK_VOID_COROUTINE_() co_return GTEST_MESSAGE_("", ::testing::TestPartResult::kSkip)
 
 #define CO_ASSERT_TRUE(condition) GTEST_TEST_BOOLEAN_(condition, #condition, false, true, FAULTLINE_CO_FATAL_FAILURE_)
 #define CO_ASSERT_FALSE(condition) \
