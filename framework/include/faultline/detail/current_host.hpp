@@ -3,6 +3,8 @@
 
 namespace faultline::net {
 class host;
+template <class Inner>
+class basic_host_executor;
 }
 
 namespace faultline::net::detail {
@@ -25,6 +27,8 @@ class current_host_scope {
 };
 
 /// The host a handler bound to `ex` runs on, or null (host_executor.hpp).
+/// A sim with hosts calls it through `sim_core::host_of`, so the core never
+/// includes the network.
 template <class Executor>
 net::host* host_of_handler(const Executor& ex) noexcept;
 

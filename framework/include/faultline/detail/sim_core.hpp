@@ -8,6 +8,7 @@
 #include <faultline/sim_clock.hpp>
 #include <faultline/trace.hpp>
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/system/error_code.hpp>
 
@@ -34,6 +35,10 @@ struct sim_options;
 class failpoint_registry;  // failpoint.hpp: the sim's failpoints
 class chaos_engine;        // chaos.hpp: the sim's chaos decisions
 }  // namespace faultline
+
+namespace faultline::net {
+class host;
+}
 
 namespace faultline::detail {
 
@@ -151,6 +156,14 @@ class sim_core {
   /// injection point reads when chaos is off.
   bool chaos_active() const noexcept { return chaos_active_; }
   void set_chaos_active(bool on) noexcept { chaos_active_ = on; }
+
+  /// The host a handler bound to `ex` runs on. Set by the first host
+  /// executor made on this sim (net/host_executor.hpp); until then the sim
+  /// has no hosts, and completions skip the lookup and the current host.
+  using host_lookup = net::host* (*)(const boost::asio::any_io_executor& ex) noexcept;
+  void set_host_lookup(host_lookup f) noexcept { host_lookup_ = f; }
+  bool has_hosts() const noexcept { return host_lookup_ != nullptr; }
+  net::host* host_of(const boost::asio::any_io_executor& ex) const noexcept { return host_lookup_(ex); }
 
   /// Counts an injected fault, for `sim_context::faults()` and the totals.
   void count_fault(fault_kind k) noexcept { faults_.add(k); }
@@ -326,6 +339,7 @@ class sim_core {
   bool perturb_ = false;
   bool pct_ = false;
   bool chaos_active_ = false;
+  host_lookup host_lookup_ = nullptr;
   std::uint64_t perturb_draws_ = 0;
   std::unordered_map<const ready_op*, std::uint64_t> pct_priority_;
   std::vector<std::uint64_t> pct_change_points_;  // choice numbers, ascending

@@ -34,7 +34,10 @@ class basic_host_executor {
   /// The wrapped executor type (a `sim_context` executor).
   using inner_executor_type = Inner;
 
-  basic_host_executor(const Inner& inner, net::host& h) noexcept : inner_(inner), host_(&h) {}
+  basic_host_executor(const Inner& inner, net::host& h) noexcept : inner_(inner), host_(&h) {
+    // From now on the sim's direct completions look up their handler's host.
+    if (auto* core = inner_.core()) core->set_host_lookup(&detail::host_of_handler<asio::any_io_executor>);
+  }
 
   /// The host code on this executor runs on.
   net::host& get_host() const noexcept { return *host_; }
