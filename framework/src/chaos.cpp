@@ -392,8 +392,20 @@ std::optional<fault> chaos_engine::decide(std::string_view point, std::uint64_t 
   const latency_dist& l = r.latency();
   if (l.kind == latency_dist::shape::none || !on(sw_latency)) return std::nullopt;
   h = detail::splitmix64(h ^ salt_latency);  // a second, independent draw
-  if (!(detail::unit_interval(h) < l.probability)) return std::nullopt;
-  const double w = detail::unit_interval(detail::splitmix64(h));
+  const std::optional<double> ns = detail::draw_latency_ns(l, h);
+  if (!ns) return std::nullopt;
+  // Whole microseconds keep schedules short to print and exact to replay.
+  const auto us = static_cast<std::int64_t>(*ns / 1000.0);
+  if (us <= 0) return std::nullopt;
+  f.kind = fault_kind::latency;
+  f.latency = std::chrono::microseconds(us);
+  return f;
+}
+
+namespace detail {
+std::optional<double> draw_latency_ns(const latency_dist& l, std::uint64_t h) noexcept {
+  if (!(unit_interval(h) < l.probability)) return std::nullopt;
+  const double w = unit_interval(splitmix64(h));
   double ns = 0;
   switch (l.kind) {
     case latency_dist::shape::fixed: ns = static_cast<double>(l.a.count()); break;
@@ -406,13 +418,9 @@ std::optional<fault> chaos_engine::decide(std::string_view point, std::uint64_t 
       break;
     case latency_dist::shape::none: break;
   }
-  // Whole microseconds keep schedules short to print and exact to replay.
-  const auto us = static_cast<std::int64_t>(ns / 1000.0);
-  if (us <= 0) return std::nullopt;
-  f.kind = fault_kind::latency;
-  f.latency = std::chrono::microseconds(us);
-  return f;
+  return ns;
 }
+}  // namespace detail
 
 std::optional<fault> chaos_engine::outage_fault(std::string_view point, std::uint64_t call, const outage_model& o,
                                                 std::uint64_t h) {

@@ -248,7 +248,7 @@ class net_state {
   }
 
   /// The scripted faults of `from` -> `to`, if any were set.
-  const link_faults* link_of(const host& from, const host& to) const {
+  link_faults* link_of(const host& from, const host& to) const {
     if (links.empty()) return nullptr;
     auto it = links.find({from.index_, to.index_});
     return it == links.end() ? nullptr : it->second.get();
@@ -305,8 +305,8 @@ class net_state {
 
   // link_faults::slow_close and bandwidth.
   std::int64_t fin_delay(const socket_state& s) const;
-  std::int64_t transmission_delay(const link_faults& link, std::size_t n);
-  std::int64_t drawn_latency(const link_faults& link);  // link_faults::latency
+  std::int64_t transmission_delay(link_faults& link, std::size_t n);
+  std::int64_t drawn_latency(link_faults& link);  // link_faults::latency
 };
 
 // -- io_state -----------------------------------------------------------------
@@ -557,8 +557,8 @@ void socket_state::start_connect(net_op* op, const tcp_endpoint& to) {
   subject_ = core()->journal().add_subject(describe());
   record("connect");
   std::int64_t late = 0;
-  if (core()->chaos_active()) net_->chaos_before_send(*host_, target, subject_);
-  if (core()->chaos_active())
+  if (core()->chaos_active()) {
+    net_->chaos_before_send(*host_, target, subject_);
     if (const auto f = chaos_draw(*core(), point("connect"), subject_)) switch (f->kind) {
         case fault_kind::latency:
           late = f->latency.count();
@@ -584,6 +584,7 @@ void socket_state::start_connect(net_op* op, const tcp_endpoint& to) {
           return net_->send(std::move(r), *target, *host_, nullptr, net_->latency(*host_, *target));
         }
       }
+  }
   auto p = std::make_unique<net_state::packet>();
   p->kind = packet_kind::syn;
   p->from = id_;
@@ -694,7 +695,7 @@ std::size_t socket_state::write(std::string&& bytes, error_code& ec) {
     sent_ += n;
     return n;
   }
-  const link_faults* link = nullptr;
+  link_faults* link = nullptr;
   if (!net_->links.empty()) {
     host* peer = net_->host_for(remote_.address(), *host_);
     link = peer ? net_->link_of(*host_, *peer) : nullptr;
@@ -1214,7 +1215,7 @@ std::int64_t net_state::fin_delay(const socket_state& s) const {
   return link ? link->slow_close_.count() : 0;
 }
 
-std::int64_t net_state::transmission_delay(const link_faults& link, std::size_t n) {
+std::int64_t net_state::transmission_delay(link_faults& link, std::size_t n) {
   // The direction sends one write after another: this one starts when the line is free, and its
   // last byte is through n / rate seconds later (rounded up to the nanosecond).
   // long double: exact for the byte counts and rates of a test, and no 128-bit integers (ISO C++).
@@ -1222,28 +1223,17 @@ std::int64_t net_state::transmission_delay(const link_faults& link, std::size_t 
   const std::int64_t start = std::max(core.now(), link.line_free_);
   const std::int64_t done = faultline::detail::saturating_deadline(
       start, ns >= 9.2e18L ? INT64_MAX : static_cast<std::int64_t>(ns));
-  const_cast<link_faults&>(link).line_free_ = done;
+  link.line_free_ = done;
   return done - core.now();
 }
 
-std::int64_t net_state::drawn_latency(const link_faults& link) {
-  auto& l = const_cast<link_faults&>(link);
-  const latency_dist& d = *l.dist_;
+std::int64_t net_state::drawn_latency(link_faults& link) {
   // Seeded like a chaos point: (sim seed, direction, write index), independent of everything else.
-  std::uint64_t h = faultline::detail::splitmix64(
-      core.seed() ^ faultline::detail::splitmix64(faultline::detail::fnv1a("link:" + l.from_ + "->" + l.to_)));
-  h = faultline::detail::splitmix64(h ^ l.draws_++);
-  if (!(faultline::detail::unit_interval(h) < d.probability)) return 0;
-  const double w = faultline::detail::unit_interval(faultline::detail::splitmix64(h));
-  const auto a = static_cast<double>(d.a.count()), b = static_cast<double>(d.b.count());
-  double ns = 0;
-  switch (d.kind) {
-    case latency_dist::shape::fixed: ns = a; break;
-    case latency_dist::shape::uniform: ns = a + w * (b - a); break;
-    case latency_dist::shape::exponential: ns = b > 0 ? std::min(-a * std::log1p(-w), b) : -a * std::log1p(-w); break;
-    case latency_dist::shape::none: break;
-  }
-  return ns >= 9.2e18 ? INT64_MAX : static_cast<std::int64_t>(ns);
+  std::uint64_t h = faultline::detail::splitmix64(core.seed() ^ faultline::detail::splitmix64(link.dist_key_));
+  h = faultline::detail::splitmix64(h ^ link.draws_++);
+  const std::optional<double> ns = faultline::detail::draw_latency_ns(*link.dist_, h);
+  if (!ns) return 0;
+  return *ns >= 9.2e18 ? INT64_MAX : static_cast<std::int64_t>(*ns);
 }
 
 // -- chaos: partitions and crashes ---------------------------------------------
@@ -1443,6 +1433,7 @@ link_faults& link_faults::latency(const latency_dist& d) {
                                 " has its bounds reversed; give the low end first");
   dist_ = d.kind == latency_dist::shape::none ? nullptr : std::make_shared<const latency_dist>(d);
   draws_ = 0;
+  dist_key_ = faultline::detail::fnv1a("link:" + from_ + "->" + to_);
   return *this;
 }
 

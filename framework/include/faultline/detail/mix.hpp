@@ -2,7 +2,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
+
+namespace faultline {
+struct latency_dist;
+}
 
 namespace faultline::detail {
 
@@ -26,5 +31,9 @@ constexpr std::uint64_t fnv1a(std::string_view s) noexcept {
 
 /// A uniform double in [0, 1) from the top 53 bits of `h`.
 constexpr double unit_interval(std::uint64_t h) noexcept { return static_cast<double>(h >> 11) * 0x1.0p-53; }
+
+/// The delay `l` gives the draw `h`, in nanoseconds (unrounded), or nullopt when `h` misses
+/// `l.probability`. One definition (chaos.cpp) for chaos points and `link_faults::latency`.
+std::optional<double> draw_latency_ns(const latency_dist& l, std::uint64_t h) noexcept;
 
 }  // namespace faultline::detail

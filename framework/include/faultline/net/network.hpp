@@ -99,6 +99,7 @@ class link_faults {
   sim_clock::duration slow_close_{};
   std::shared_ptr<const latency_dist> dist_;  // shared_ptr: latency_dist stays incomplete here
   std::uint64_t draws_ = 0;                   // writes that drew from dist_
+  std::uint64_t dist_key_ = 0;                // the direction's name hashed, for dist_'s draws
 };
 
 /// A simulated machine: a name the resolver knows, its addresses, and an
