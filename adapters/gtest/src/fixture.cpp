@@ -193,6 +193,17 @@ void sim_test::TearDown() {
   expect_clean_teardown(sim_, checks, at.file, at.line);
 }
 
+void sim_test::run_coroutine_body(asio::awaitable<void> body, const char* file, int line) {
+  std::optional<outcome<void>> r;
+  try {
+    r.emplace(sim_.run(std::move(body)));
+  } catch (const std::exception& e) {
+    report_body(nullptr, &e, file, line);
+    return;
+  }
+  report_body(&*r, nullptr, file, line);
+}
+
 void sim_test::report_body(const outcome<void>* r, const std::exception* e, const char* file, int line) {
   // GTEST_FAIL_AT records a fatal failure but, unlike FAIL(), does not return.
   if (e) {

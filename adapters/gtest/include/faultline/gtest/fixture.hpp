@@ -108,6 +108,12 @@ asio::awaitable<T> background_body_fn(background_guard, F f) {
     co_return co_await f();
 }
 
+// A test body given as a coroutine function: kept alive in this frame while its coroutine runs.
+template <class F>
+asio::awaitable<void> body_fn(F f) {
+  co_await f();
+}
+
 }  // namespace detail
 
 /// Tasks allowed to outlive the code that started them (a server loop, a
@@ -228,16 +234,14 @@ class sim_test : public ::testing::Test {
   /// Runs a coroutine test body to completion on `sim()` (FAULTLINE_TEST's
   /// TestBody). A body that throws, is cancelled, stalls, spins or passes
   /// the horizon fails the test with a fatal failure at `file`:`line`.
+  /// This overload is compiled once, in the library: FAULTLINE_TEST passes
+  /// its body's awaitable here, so a test file does not instantiate the task
+  /// machinery (co_spawn, the task frame) once per test.
+  void run_coroutine_body(asio::awaitable<void> body, const char* file, int line);
+  /// The same for a coroutine function, kept alive until its coroutine ends.
   template <class F>
   void run_coroutine_body(F body, const char* file, int line) {
-    std::optional<outcome<void>> r;
-    try {
-      r.emplace(sim_.run(std::move(body)));
-    } catch (const std::exception& e) {
-      report_body(nullptr, &e, file, line);
-      return;
-    }
-    report_body(&*r, nullptr, file, line);
+    run_coroutine_body(detail::body_fn(std::move(body)), file, line);
   }
 
  private:

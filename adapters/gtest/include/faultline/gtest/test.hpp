@@ -95,7 +95,7 @@ asio::awaitable<outcome<T>> capture(asio::awaitable<T> a) {
                                                                                                                 \
    private:                                                                                                     \
     void TestBody() override {                                                                                  \
-      this->run_coroutine_body([this] { return faultline_test_body_(); }, __FILE__, __LINE__);                  \
+      this->run_coroutine_body(faultline_test_body_(), __FILE__, __LINE__);                                     \
     }                                                                                                           \
     ::boost::asio::awaitable<void> faultline_test_body_();                                                      \
     static ::testing::TestInfo* const faultline_test_info_;                                                     \
