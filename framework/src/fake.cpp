@@ -6,6 +6,7 @@
 #include <boost/asio/system_executor.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <stdexcept>
 
 namespace faultline {
@@ -297,3 +298,17 @@ void latch::on_sim_shutdown() noexcept {
 
 }  // namespace detail
 }  // namespace faultline
+
+// -- Out of the headers, so that a test file does not parse <charconv> ---------
+
+namespace faultline::detail {
+
+std::size_t integer_text(long long v, char (&digits)[24]) noexcept {
+  return static_cast<std::size_t>(std::to_chars(digits, digits + sizeof digits, v).ptr - digits);
+}
+
+std::size_t integer_text(unsigned long long v, char (&digits)[24]) noexcept {
+  return static_cast<std::size_t>(std::to_chars(digits, digits + sizeof digits, v).ptr - digits);
+}
+
+}  // namespace faultline::detail

@@ -3,7 +3,6 @@
 
 #include <faultline/fake.hpp>
 
-#include <charconv>
 #include <map>
 
 namespace faultline {
@@ -14,13 +13,18 @@ inline constexpr bool is_plain_integer = std::is_same_v<T, int> || std::is_same_
                                          std::is_same_v<T, long long> || std::is_same_v<T, unsigned> ||
                                          std::is_same_v<T, unsigned long> || std::is_same_v<T, unsigned long long>;
 
+// Write `v` in decimal into `digits` and return its length; out of line, so
+// that a test file does not parse <charconv>.
+std::size_t integer_text(long long v, char (&digits)[24]) noexcept;
+std::size_t integer_text(unsigned long long v, char (&digits)[24]) noexcept;
+
 /// The text `append_value` gives `v`; an integer's (std::to_string's text)
 /// is written into `digits` with no string at all, anything else into `spill`.
 template <class T>
 std::string_view result_text(const T& v, char (&digits)[24], std::string& spill) {
   if constexpr (is_plain_integer<T>) {
-    const auto r = std::to_chars(digits, digits + sizeof digits, v);
-    return {digits, static_cast<std::size_t>(r.ptr - digits)};
+    using wide = std::conditional_t<std::is_signed_v<T>, long long, unsigned long long>;
+    return {digits, integer_text(static_cast<wide>(v), digits)};
   } else {
     append_value(spill, v);
     return spill;
