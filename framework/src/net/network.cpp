@@ -1469,6 +1469,14 @@ network::network(asio::execution_context& ctx) : service(ctx) {
 
 network::~network() = default;
 
+void host::track(spawned_task t) {
+  if (on_crash_.size() >= prune_at_) {
+    std::erase_if(on_crash_, [](const spawned_task& s) { return s.done(); });
+    prune_at_ = std::max(first_prune, 2 * on_crash_.size());
+  }
+  on_crash_.push_back(std::move(t));
+}
+
 host& network::add_host(std::string name, std::vector<std::string> addresses) {
   auto& st = *state_;
   if (name.empty())
@@ -1660,12 +1668,16 @@ void network::crash(std::string_view name) {
       a->vanish(ops);
   }
   for (detail::net_op* op : ops) op->complete(asio::error::operation_aborted, 0);
-  auto cancels = std::move(h.on_crash_);
+  auto tasks = std::move(h.on_crash_);
   h.on_crash_.clear();
-  for (auto& c : cancels) c();
-  // Each cancellation reaches its coroutine through the queue, maybe after the task ended: its
-  // state must outlive that, even when nobody else holds the task (a boot function's).
-  for (auto& c : cancels) h.cancelled_.push_back(std::move(c));
+  h.prune_at_ = host::first_prune;
+  for (auto& t : tasks) {
+    if (t.done()) continue;
+    t.cancel();
+    // The cancellation reaches its coroutine through the queue, maybe after the task ended: its
+    // state must outlive that, even when nobody else holds the task (a boot function's).
+    h.cancelled_.push_back(std::move(t.cancel));
+  }
 }
 
 void network::restart(std::string_view name) {
