@@ -1481,6 +1481,10 @@ host& network::add_host(std::string name, std::vector<std::string> addresses) {
   auto& st = *state_;
   if (name.empty())
     throw std::invalid_argument("faultline: network::add_host: a host needs a name (the resolver answers for it)");
+  if (name.find(':') != std::string::npos)
+    throw std::invalid_argument("faultline: network::add_host(\"" + name +
+                                "\"): a host name cannot contain ':' (traces and chaos points read \"host:port\"); "
+                                "use a name without ':' and give addresses as the second argument");
   if (st.find(name))
     throw std::invalid_argument("faultline: network::add_host: a host named \"" + name +
                                 "\" exists already; host names are unique");

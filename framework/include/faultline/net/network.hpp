@@ -222,8 +222,9 @@ class network final : public asio::execution_context::service {
 
   /// Adds a host named `name` with `addresses` (numeric IPv4 or IPv6); with
   /// none given, the n-th host added gets `10.0.0.n` and `fd00::n`. Throws
-  /// `std::invalid_argument` for an empty or taken name, an unparsable or
-  /// taken address, or a loopback address.
+  /// `std::invalid_argument` for an empty or taken name, a name containing
+  /// ':' (traces and chaos points read "host:port"), an unparsable or taken
+  /// address, or a loopback address.
   host& add_host(std::string name, std::vector<std::string> addresses = {});
   /// The host named `name`; throws `std::invalid_argument` listing the hosts if none.
   host& get_host(std::string_view name) const;
