@@ -1421,16 +1421,7 @@ link_faults& link_faults::slow_close(sim_clock::duration d) {
 }
 
 link_faults& link_faults::latency(const latency_dist& d) {
-  const std::string call = "faultline: link_faults(\"" + from_ + "\" -> \"" + to_ + "\")::latency: ";
-  if (!(d.probability >= 0.0 && d.probability <= 1.0))
-    throw std::invalid_argument(call + "the probability " + std::to_string(d.probability) +
-                                " is not in [0, 1]");
-  if (d.a.count() < 0 || d.b.count() < 0)
-    throw std::invalid_argument(call + "a bound is negative (" + to_string(d.a) + ", " + to_string(d.b) +
-                                "); use durations >= 0");
-  if (d.kind == latency_dist::shape::uniform && d.b < d.a)
-    throw std::invalid_argument(call + "uniform latency from " + to_string(d.a) + " to " + to_string(d.b) +
-                                " has its bounds reversed; give the low end first");
+  faultline::detail::check_latency_dist(d, "faultline: link_faults(\"" + from_ + "\" -> \"" + to_ + "\")::latency: ");
   dist_ = d.kind == latency_dist::shape::none ? nullptr : std::make_shared<const latency_dist>(d);
   draws_ = 0;
   dist_key_ = faultline::detail::fnv1a("link:" + from_ + "->" + to_);
