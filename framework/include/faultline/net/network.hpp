@@ -148,7 +148,9 @@ class host {
   /// `sim.spawn(task_name, f)`, with `f`'s coroutine running on this host's
   /// executor, so `co_await asio::this_coro::executor` inside names this
   /// host. Returns the sim's `task<T>` handle; cancelling it cancels `f`, and
-  /// so does `network::crash` of this host.
+  /// so does `network::crash` of this host. The host keeps the task for that
+  /// only while it may still run (finished ones are dropped as new ones are
+  /// spawned), so spawning per connection does not grow without bound.
   ///
   /// **Example**: `db.spawn("server", [&]() -> asio::awaitable<void> { ... });`
   template <faultline::detail::coroutine_function F>
