@@ -31,14 +31,11 @@ void check(const std::string& point, const fault_rates& r) {
   check_rate(point, "error", r.error_rate());
   check_rate(point, "hang", r.hang_rate());
   check_rate(point, "cancel", r.cancel_rate());
-  check_rate(point, "latency", l.probability);
+  detail::check_latency_dist(l, "faultline: chaos_plan: " + point + ": ");
   const double sum = r.error_rate() + r.hang_rate() + r.cancel_rate();
   if (sum > 1.0 + 1e-12)
     throw std::invalid_argument("faultline: chaos_plan: " + point + ": error + hang + cancel rates sum to " +
                                 std::to_string(sum) + "; they must not exceed 1");
-  if (l.a.count() < 0 || l.b.count() < 0)
-    throw std::invalid_argument("faultline: chaos_plan: " + point + ": a latency bound is negative (" + to_string(l.a) +
-                                ", " + to_string(l.b) + "); use durations >= 0");
   // A fault drawn with this code goes into the run's schedule, which must
   // print and parse back: refuse here, where the code is chosen.
   if (r.error_code() && r.error_code() != make_error_code(error::injected_fault) &&
@@ -47,9 +44,6 @@ void check(const std::string& point, const fault_rates& r) {
                                 detail::error_name(r.error_code()) + " (\"" + r.error_code().message() +
                                 "\") cannot be written in a fault schedule, so a failing seed could not be replayed; "
                                 "use a code of the system, generic, asio or faultline categories");
-  if (l.kind == latency_dist::shape::uniform && l.b < l.a)
-    throw std::invalid_argument("faultline: chaos_plan: " + point + ": uniform latency from " + to_string(l.a) +
-                                " to " + to_string(l.b) + " has its bounds reversed; give the low end first");
   if (const auto& o = r.outage()) {
     check_rate(point, "outage enter", o->enter());
     if (o->kind() == fault_kind::error && !detail::error_name_round_trips(o->error_code()) &&
@@ -419,6 +413,17 @@ std::optional<double> draw_latency_ns(const latency_dist& l, std::uint64_t h) no
     case latency_dist::shape::none: break;
   }
   return ns;
+}
+
+void check_latency_dist(const latency_dist& l, std::string_view caller) {
+  const auto fail = [&](const std::string& what) { throw std::invalid_argument(std::string(caller) + what); };
+  if (!(l.probability >= 0.0 && l.probability <= 1.0))
+    fail("the latency probability " + std::to_string(l.probability) + " is not in [0, 1]; use a value in [0, 1]");
+  if (l.a.count() < 0 || l.b.count() < 0)
+    fail("a latency bound is negative (" + to_string(l.a) + ", " + to_string(l.b) + "); use durations >= 0");
+  if (l.kind == latency_dist::shape::uniform && l.b < l.a)
+    fail("uniform latency from " + to_string(l.a) + " to " + to_string(l.b) +
+         " has its bounds reversed; give the low end first");
 }
 }  // namespace detail
 

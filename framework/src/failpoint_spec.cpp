@@ -1,6 +1,8 @@
 // faultline - the FAULTLINE_FAILPOINTS parser and the canonical spec text.
 #include <faultline/failpoint_spec.hpp>
 
+#include "text.hpp"
+
 #include <array>
 #include <charconv>
 #include <limits>
@@ -11,6 +13,11 @@
 
 namespace faultline {
 namespace {
+
+using detail::is_digit;
+using detail::is_lower;
+using detail::parse_int;
+using detail::quoted_text;
 
 constexpr std::string_view action_list = "an action (off, delay, throw, error, hang, cancel)";
 constexpr std::string_view name_chars = "a failpoint name ([A-Za-z0-9_.:/-]+)";
@@ -26,8 +33,6 @@ constexpr std::string_view error_arg =
 bool is_space(char c) noexcept {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
 }
-bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
-bool is_lower(char c) noexcept { return c >= 'a' && c <= 'z'; }
 bool is_alpha(char c) noexcept { return is_lower(c) || (c >= 'A' && c <= 'Z'); }
 bool is_word(char c) noexcept { return is_alpha(c) || is_digit(c) || c == '_'; }
 bool is_name(char c) noexcept {
@@ -38,34 +43,6 @@ std::string_view trim(std::string_view s) noexcept {
   while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
   while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
   return s;
-}
-
-// Quoted so that the user sees exactly which bytes were wrong, control
-// characters included.
-std::string quote(std::string_view s) {
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string q = "\"";
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      q += '\\';
-      q += c;
-    } else if (u < 0x20 || u == 0x7f) {
-      q += "\\x";
-      q += hex[u >> 4];
-      q += hex[u & 0xf];
-    } else {
-      q += c;
-    }
-  }
-  q += '"';
-  return q;
-}
-
-template <class Int>
-bool parse_int(std::string_view digits, Int& out) noexcept {
-  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), out);
-  return ec == std::errc{} && end == digits.data() + digits.size();
 }
 
 bool all_digits(std::string_view s) noexcept {
@@ -97,11 +74,11 @@ class parser {
       const std::string_view n = name();
       if (const auto [it, added] = name_at.try_emplace(n, start); !added)
         fail(start, "each failpoint set once",
-             "a duplicate " + quote(n) + " (first set at column " + std::to_string(it->second) + ")");
+             "a duplicate " + quoted_text(n) + " (first set at column " + std::to_string(it->second) + ")");
       c.name = std::string(n);
       skip_space();
       if (at_end() || peek() != '=')
-        fail(pos_, "'=' after failpoint name " + quote(c.name), found_here());
+        fail(pos_, "'=' after failpoint name " + quoted_text(c.name), found_here());
       ++pos_;
       for (;;) {
         c.tasks.push_back(task());
@@ -135,7 +112,7 @@ class parser {
     std::size_t end = pos_;
     while (end < spec_.size() && (is_word(spec_[end]) || spec_[end] == '.')) ++end;
     if (end == pos_) end = pos_ + (spec_.substr(pos_, 2) == "->" ? 2 : 1);
-    return quote(spec_.substr(pos_, end - pos_));
+    return quoted_text(spec_.substr(pos_, end - pos_));
   }
 
   std::string_view name() {
@@ -160,7 +137,7 @@ class parser {
     std::uint64_t n = 0;
     if (!parse_int(digits, n) || n == 0)
       fail(at, "a count from 1 to " + std::to_string(std::numeric_limits<std::uint64_t>::max()),
-           quote(digits));
+           quoted_text(digits));
     t.count = n;
   }
 
@@ -174,7 +151,7 @@ class parser {
       if (!at_end() && peek() == '%') {
         const auto ec = std::from_chars(n.data(), n.data() + n.size(), t.probability).ec;
         if (ec != std::errc{} || t.probability > 100.0)
-          fail(at, "a probability from 0 to 100", quote(n));
+          fail(at, "a probability from 0 to 100", quoted_text(n));
         ++pos_;
         skip_space();
         if (!at_end() && is_digit(peek())) {
@@ -182,7 +159,7 @@ class parser {
           n = number();
           skip_space();
           if (at_end() || peek() != '*')
-            fail(pos_, "'*' after the count " + quote(n), found_here());
+            fail(pos_, "'*' after the count " + quoted_text(n), found_here());
           count(t, at, n);
           ++pos_;
         }
@@ -190,7 +167,7 @@ class parser {
         count(t, at, n);
         ++pos_;
       } else {
-        fail(pos_, "'%' or '*' after the number " + quote(n), found_here());
+        fail(pos_, "'%' or '*' after the number " + quoted_text(n), found_here());
       }
       skip_space();
     }
@@ -223,7 +200,7 @@ class parser {
         if (arg)
           fail(open,
                std::string(after_task) + " (" + to_string(t.action) + " takes no argument)",
-               quote(spec_.substr(open, pos_ - open)));
+               quoted_text(spec_.substr(open, pos_ - open)));
         break;
       case failpoint_action::throw_exception:
         if (arg) t.arg = std::string(trim(*arg));
@@ -234,7 +211,7 @@ class parser {
         std::int64_t n = 0;
         // Checked here, not left to the ms -> ns conversion to overflow.
         if (!all_digits(ms) || !parse_int(ms, n) || n > max_delay_ms)
-          fail(arg_at(*arg), delay_arg, ms.empty() ? "\")\"" : quote(ms));
+          fail(arg_at(*arg), delay_arg, ms.empty() ? "\")\"" : quoted_text(ms));
         t.delay = std::chrono::milliseconds(n);
         break;
       }
@@ -250,7 +227,7 @@ class parser {
           for (char c : code) ok = ok && (is_lower(c) || c == '_');
           if (ok) t.arg = std::string(code);
         }
-        if (!ok) fail(arg_at(*arg), std::string(error_arg), code.empty() ? "\")\"" : quote(code));
+        if (!ok) fail(arg_at(*arg), std::string(error_arg), code.empty() ? "\")\"" : quoted_text(code));
         break;
       }
     }

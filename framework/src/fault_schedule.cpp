@@ -3,8 +3,9 @@
 
 #include <faultline/detail/error_names.hpp>
 
+#include "text.hpp"
+
 #include <algorithm>
-#include <charconv>
 #include <cstdint>
 #include <limits>
 #include <functional>
@@ -20,6 +21,11 @@ std::string clock_fault_text(const fault& f);
 }  // namespace detail
 
 namespace {
+
+using detail::append_quoted_text;
+using detail::is_digit;
+using detail::is_lower;
+using detail::parse_int;
 
 // -- quoting ----------------------------------------------------------------------
 
@@ -37,35 +43,12 @@ bool needs_quotes(std::string_view name) noexcept {
   return false;
 }
 
-constexpr char hex_digits[] = "0123456789abcdef";
-
-// `"..."` with `\"`, `\\` and `\xHH` for every byte that is not printable
-// ASCII, so a printed schedule is one line of plain ASCII whatever the name
-// holds (non-ASCII and control bytes survive logs and XML reports).
-void append_quoted(std::string& out, std::string_view s) {
-  out += '"';
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (u < 0x20 || u >= 0x7f) {
-      out += "\\x";
-      out += hex_digits[u >> 4];
-      out += hex_digits[u & 0xf];
-    } else {
-      out += c;
-    }
-  }
-  out += '"';
-}
-
-// For messages: the offending text, quoted the same way, cut at 80 bytes so
+// For messages: the offending text, quoted as a schedule prints a name, cut at 80 bytes so
 // that a megabyte of schedule never becomes a megabyte of message.
 std::string shown(std::string_view s) {
   constexpr std::size_t max = 80;
   std::string out;
-  append_quoted(out, s.substr(0, max));
+  append_quoted_text(out, s.substr(0, max));
   if (s.size() > max) out += "...";
   return out;
 }
@@ -103,8 +86,6 @@ constexpr std::string_view form =
 // -- the parser ---------------------------------------------------------------------
 
 bool is_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
-bool is_lower(char c) noexcept { return c >= 'a' && c <= 'z'; }
 
 int hex_value(char c) noexcept {
   if (c >= '0' && c <= '9') return c - '0';
@@ -280,8 +261,7 @@ class parser {
     const std::string_view digits = text_.substr(start, pos_ - start);
     if (digits.empty()) fail(start, "has no call index after '#'");
     std::uint64_t n = 0;
-    const auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
-    if (ec != std::errc() || p != digits.data() + digits.size())
+    if (!parse_int(digits, n))
       fail(start, "has the call index " + shown(digits) + ", beyond the largest, " +
                       std::to_string(std::numeric_limits<std::uint64_t>::max()));
     return n;
@@ -380,9 +360,9 @@ class parser {
     if (digits.empty() || s.substr(i) != "ppm")
       fail(at, "has the rate " + shown(s) + ", not a whole number of ppm: +500ppm");
     std::int64_t n = 0;
-    const auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+    const bool parsed = parse_int(digits, n);
     if (negative) n = -n;
-    if (ec != std::errc() || p != digits.data() + digits.size() || n < ppm::min || n > ppm::max)
+    if (!parsed || n < ppm::min || n > ppm::max)
       fail(at, "has the rate " + shown(s) + ", outside " + std::to_string(ppm::min) + "ppm to +" +
                    std::to_string(ppm::max) + "ppm");
     return n;
@@ -404,8 +384,7 @@ class parser {
       fail(at + i, "has a latency without a unit (ns, us, ms or s): " + shown(s));
     constexpr auto max = std::numeric_limits<std::int64_t>::max();
     std::uint64_t n = 0;
-    const auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
-    if (ec != std::errc() || p != digits.data() + digits.size() || n > static_cast<std::uint64_t>(max / scale))
+    if (!parse_int(digits, n) || n > static_cast<std::uint64_t>(max / scale))
       fail(at, "has the latency " + shown(s) + ", beyond the largest, " + std::to_string(max) +
                    "ns (about 292 years)");
     return sim_clock::duration(static_cast<std::int64_t>(n) * scale);
@@ -458,7 +437,7 @@ std::string unprintable(const fault& f) {
 
 std::string fault::to_string() const {
   std::string s;
-  if (needs_quotes(point)) append_quoted(s, point);
+  if (needs_quotes(point)) append_quoted_text(s, point);
   else s += point;
   s += '#';
   s += std::to_string(call);

@@ -3,6 +3,8 @@
 
 #include <faultline/detail/format.hpp>
 
+#include "text.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <fstream>
@@ -227,24 +229,8 @@ std::string trace::timeline(std::size_t last) const {
 
 namespace {
 
-// JSON wants \u escapes where our quoting prints \x.
 void append_json_string(std::string& out, std::string_view s) {
-  static constexpr char hex[] = "0123456789abcdef";
-  out += '"';
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (u < 0x20) {
-      out += "\\u00";
-      out += hex[u >> 4];
-      out += hex[u & 0xf];
-    } else {
-      out += c;
-    }
-  }
-  out += '"';
+  detail::append_quoted_text(out, s, detail::escape_style::json);
 }
 
 // Which events open and close a slice; the rest are instants.

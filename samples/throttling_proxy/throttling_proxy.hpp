@@ -32,6 +32,7 @@ struct proxy_options {
   tcp::endpoint upstream;
   std::size_t bytes_per_second = 64 * 1024;  // per direction and connection
   std::size_t chunk = 1024;                  // the most bytes forwarded at once
+  clock::duration accept_pause = std::chrono::milliseconds(100);  // after a failed accept (EMFILE: no busy loop)
 };
 
 namespace detail {
@@ -86,15 +87,26 @@ asio::awaitable<void> proxy_one(Socket client, proxy_options o) {
     detail::close_like(client, std::get<1>(ended));
 }
 
-// Accepts clients until the acceptor is closed, proxying each to o.upstream.
+// Accepts clients until the acceptor is closed, proxying each to o.upstream. A failed accept (EMFILE,
+// ENOBUFS) is retried after o.accept_pause: retrying at once would spin while descriptors stay short.
 template <class Acceptor>
 asio::awaitable<void> serve(Acceptor& acceptor, proxy_options o) {
   if (o.bytes_per_second == 0 || o.chunk == 0)
     throw std::invalid_argument("throttling_proxy: bytes_per_second and chunk must be positive (got " +
                                 std::to_string(o.bytes_per_second) + " and " + std::to_string(o.chunk) + ")");
+  if (o.accept_pause <= clock::duration::zero())
+    throw std::invalid_argument(
+        "throttling_proxy: accept_pause must be positive, or a failing accept is retried in a busy loop (got " +
+        std::to_string(std::chrono::duration_cast<std::chrono::nanoseconds>(o.accept_pause).count()) + "ns)");
+  faultline::steady_timer pause(acceptor.get_executor());
   while (acceptor.is_open()) {
     auto [ec, client] = co_await acceptor.async_accept(detail::use_tuple);
-    if (!ec) asio::co_spawn(acceptor.get_executor(), proxy_one(std::move(client), o), asio::detached);
+    if (!ec) {
+      asio::co_spawn(acceptor.get_executor(), proxy_one(std::move(client), o), asio::detached);
+    } else if (acceptor.is_open()) {
+      pause.expires_after(o.accept_pause);
+      co_await pause.async_wait(detail::use_tuple);
+    }
   }
 }
 

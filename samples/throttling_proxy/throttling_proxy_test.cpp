@@ -154,6 +154,38 @@ TEST(ThrottlingProxy, AClientWhoseUpstreamRefusesIsReset) {
   EXPECT_EQ(h.sim.now(), at(4ms));  // refused at the proxy at 3 ms, its RST at the client 1 ms later
 }
 
+// EMFILE does not clear by retrying at once: a failing accept is retried after accept_pause (100 ms),
+// at exact instants, and the client queued meanwhile is served once accepts work again.
+TEST(ThrottlingProxy, APersistentAcceptErrorIsRetriedAfterEachPauseNotInABusyLoop) {
+  faultline::sim_options so;
+  so.step_limit = 10'000;  // a retry loop at one instant fails fast, as a livelock
+  faultline::sim_context sim(so);
+  proxy_net h(sim);
+  const std::string point = "net:proxy:8000:accept";
+  faultline::chaos(sim).use(
+      faultline::chaos_plan().point(point, faultline::fault_rates().error(1.0, asio::error::no_descriptors)));
+  net::tcp::socket s(h.client.get_executor());
+  auto echo = sim.spawn("client", [&]() -> asio::awaitable<std::string> {
+    co_await s.async_connect(h.proxy_endpoint(), asio::use_awaitable);  // queued in the backlog
+    co_await asio::async_write(s, asio::buffer("hi", 2), asio::use_awaitable);
+    char back[2];
+    co_await asio::async_read(s, asio::buffer(back), asio::use_awaitable);
+    co_return std::string(back, 2);
+  });
+  sim.run_until(at(350ms));
+  // The SYN reached the proxy at 1 ms; every accept since failed, one per pause.
+  std::vector<std::string> failed;
+  for (const auto& e : sim.trace().events())
+    if (e.detail.starts_with("accept failed: no_descriptors")) failed.push_back(faultline::to_string(e.at));
+  EXPECT_EQ(failed, (std::vector<std::string>{"t=0.001s", "t=0.101s", "t=0.201s", "t=0.301s"}));
+  EXPECT_EQ(faultline::chaos(sim).coverage().at(point).calls, 4u);
+  faultline::chaos(sim).off();  // descriptors free again: the accept at 401 ms takes the client
+  sim.run_until(at(1s));
+  ASSERT_TRUE(echo.done());
+  EXPECT_EQ(echo.result().value(), "hi");
+  EXPECT_EQ(echo.result().completed_at(), at(406ms));  // upstream connected at 403 ms, 1 ms per hop each way
+}
+
 TEST(ThrottlingProxy, AZeroRateIsRejectedWithTheValues) {
   faultline::sim_context sim;
   net::tcp::acceptor acceptor(sim.get_executor());
@@ -165,6 +197,21 @@ TEST(ThrottlingProxy, AZeroRateIsRejectedWithTheValues) {
     r.value();
   } catch (const std::invalid_argument& e) {
     EXPECT_STREQ(e.what(), "throttling_proxy: bytes_per_second and chunk must be positive (got 0 and 1024)");
+  }
+}
+
+TEST(ThrottlingProxy, AZeroAcceptPauseIsRejectedWithTheValue) {
+  faultline::sim_context sim;
+  net::tcp::acceptor acceptor(sim.get_executor());
+  tp::proxy_options spinning;
+  spinning.accept_pause = {};
+  auto r = sim.run(tp::serve(acceptor, spinning));
+  try {
+    r.value();
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(),
+                 "throttling_proxy: accept_pause must be positive, or a failing accept is retried in a busy loop (got 0ns)");
   }
 }
 

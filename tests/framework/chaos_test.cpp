@@ -84,6 +84,25 @@ TEST(ChaosPlan, RefusesRatesThatAreNotProbabilities) {
   EXPECT_EQ(plan.rates("other").hang_rate(), 0.5);
 }
 
+// One check for a latency distribution, shared with link_faults::latency: the same texts after the caller.
+TEST(ChaosPlan, RefusesABadLatencyDistributionNamingTheValues) {
+  const auto message_for = [](const faultline::latency_dist& d) -> std::string {
+    try {
+      faultline::chaos_plan().point("fetch", rates().latency(d));
+    } catch (const std::invalid_argument& e) {
+      return e.what();
+    }
+    return "accepted";
+  };
+  EXPECT_EQ(message_for(faultline::latency_dist::fixed(1ms, 1.5)),
+            "faultline: chaos_plan: fetch: the latency probability 1.500000 is not in [0, 1]; use a value in [0, 1]");
+  EXPECT_EQ(message_for(faultline::latency_dist::uniform(-1ms, 0ms)),
+            "faultline: chaos_plan: fetch: a latency bound is negative (-0.001s, 0.000s); use durations >= 0");
+  EXPECT_EQ(message_for(faultline::latency_dist::uniform(5ms, 1ms)),
+            "faultline: chaos_plan: fetch: uniform latency from 0.005s to 0.001s has its bounds reversed; give the "
+            "low end first");
+}
+
 TEST(ChaosEngine, ReplaysAScheduleAtTheDoublesExactCalls) {
   faultline::sim_context sim;
   fetch_fake fetch(sim, "fetch");

@@ -177,6 +177,21 @@ TEST(FailpointSpec, ErrorReportQuotesTheTokenAndPointsAtIt) {
   }
 }
 
+// The offending bytes are quoted as a fault schedule quotes them (one shared definition): a byte
+// outside printable ASCII as \xHH, so a lone byte of a UTF-8 sequence never lands raw in a message.
+TEST(FailpointSpec, ErrorReportShowsBytesOutsideAsciiAsHex) {
+  const auto found = [](std::string_view spec) -> std::string {
+    try {
+      parse_failpoints(spec);
+    } catch (const failpoint_spec_error& e) {
+      return e.found();
+    }
+    return "accepted";
+  };
+  EXPECT_EQ(found("caf\xc3\xa9=hang"), "\"\\xc3\"");
+  EXPECT_EQ(found("a=error(\x7f)"), "\"\\x7f\"");
+}
+
 TEST(FailpointSpec, CaretStaysAlignedPastNewlinesAndTabs) {
   try {
     parse_failpoints("a=off;\n\tb=zap");

@@ -201,6 +201,36 @@ TEST(NetCrash, CrashingAHostWhoseTaskEndsOnItsAbortedAcceptIsClean) {
   EXPECT_EQ(accepted, error_code(asio::error::operation_aborted));
 }
 
+// A long-lived host that spawns a task per connection must not remember every task it ever ran: what
+// it keeps for a crash follows the tasks still running, and a crash still cancels those.
+TEST(NetCrash, AHostForgetsItsFinishedTasksYetACrashCancelsTheLiveOnes) {
+  faultline::sim_context sim;
+  auto& network = net::network::of(sim);
+  auto& db = network.add_host("db");
+  auto sleep_for = [](faultline::sim_clock::duration d) {
+    return [d]() -> asio::awaitable<void> {
+      faultline::steady_timer t(co_await asio::this_coro::executor, d);
+      co_await t.async_wait(asio::use_awaitable);
+    };
+  };
+  auto listener = db.spawn("listener", sleep_for(1h));
+  for (int i = 0; i < 200; ++i) {
+    db.spawn("connection", sleep_for(1ms));
+    sim.run_for(2ms);
+  }
+  EXPECT_LE(net::detail::host_test_access::crash_entries(db), 16u);  // 201 before it pruned
+  auto in_flight = db.spawn("connection", sleep_for(1h));
+  sim.run_for(1ms);
+  network.crash("db");
+  sim.run();
+  ASSERT_TRUE(listener.done());
+  ASSERT_TRUE(in_flight.done());
+  EXPECT_TRUE(listener.result().was_cancelled());
+  EXPECT_TRUE(in_flight.result().was_cancelled());
+  EXPECT_EQ(listener.result().completed_at(), at(401ms));
+  EXPECT_EQ(in_flight.result().completed_at(), at(401ms));
+}
+
 TEST(NetCrash, AConnectToACrashedHostHangsUntilItsTimeout) {
   connected_hosts h;
   h.network.crash("db");

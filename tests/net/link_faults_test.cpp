@@ -230,13 +230,22 @@ TEST(NetLinkFaultMisuse, BadSettingsSayWhy) {
   }
   EXPECT_THROW(h.network.link("app", "db").segment(1, -1ms), std::invalid_argument);
   EXPECT_THROW(h.network.link("app", "db").slow_close(-1ms), std::invalid_argument);
-  EXPECT_THROW(h.network.link("app", "db").latency(faultline::latency_dist::uniform(5ms, 1ms)), std::invalid_argument);
-  try {
-    h.network.link("app", "db").latency(faultline::latency_dist::fixed(1ms, 1.5));
-    FAIL() << "a probability of 1.5 was accepted";
-  } catch (const std::invalid_argument& e) {
-    EXPECT_STREQ(e.what(), "faultline: link_faults(\"app\" -> \"db\")::latency: the probability 1.500000 is not in [0, 1]");
-  }
+  // The chaos plan's check and texts (ChaosPlan.RefusesABadLatencyDistributionNamingTheValues), after the caller.
+  const auto latency_message = [&](const faultline::latency_dist& d) -> std::string {
+    try {
+      h.network.link("app", "db").latency(d);
+    } catch (const std::invalid_argument& e) {
+      return e.what();
+    }
+    return "accepted";
+  };
+  const std::string call = "faultline: link_faults(\"app\" -> \"db\")::latency: ";
+  EXPECT_EQ(latency_message(faultline::latency_dist::fixed(1ms, 1.5)),
+            call + "the latency probability 1.500000 is not in [0, 1]; use a value in [0, 1]");
+  EXPECT_EQ(latency_message(faultline::latency_dist::uniform(-1ms, 0ms)),
+            call + "a latency bound is negative (-0.001s, 0.000s); use durations >= 0");
+  EXPECT_EQ(latency_message(faultline::latency_dist::uniform(5ms, 1ms)),
+            call + "uniform latency from 0.005s to 0.001s has its bounds reversed; give the low end first");
   EXPECT_THROW(h.network.link("app", "nowhere"), std::invalid_argument);
   EXPECT_THROW(h.network.refuse("nowhere"), std::invalid_argument);
   EXPECT_THROW(h.network.blackhole("nowhere", 1), std::invalid_argument);

@@ -339,6 +339,26 @@ TEST(NetHosts, AddHostRejectsTakenNamesAndAddresses) {
   EXPECT_THROW(n.set_latency("a", "localhost", -1ms), std::invalid_argument);
 }
 
+// Traces, chaos points and the Perfetto export read a host's name up to a ':' ("db:5432"), so a
+// name with one would land its events in another host's process: the name is refused instead.
+TEST(NetHosts, AddHostRejectsAColonInAName) {
+  faultline::sim_context sim;
+  auto& n = net::network::of(sim);
+  for (const char* name : {"a:b", "fd00::9", ":"}) {
+    try {
+      n.add_host(name);
+      FAIL() << name;
+    } catch (const std::invalid_argument& e) {
+      EXPECT_EQ(std::string(e.what()), std::string("faultline: network::add_host(\"") + name +
+                                           "\"): a host name cannot contain ':' (traces and chaos points read "
+                                           "\"host:port\"); use a name without ':' and give addresses as the "
+                                           "second argument");
+    }
+  }
+  EXPECT_EQ(n.hosts().size(), 1u);  // localhost only: nothing was added
+  EXPECT_EQ(n.add_host("a-b", {"fd00::9"}).addresses().front().to_string(), "fd00::9");
+}
+
 TEST(NetMisuse, ASocketOnAnIoContextSaysItNeedsASim) {
   asio::io_context io;
   try {

@@ -58,3 +58,10 @@ struct db_app_hosts {
 };
 
 }  // namespace faultline_test
+
+namespace faultline::net::detail {
+// Reads what a host keeps so that a crash can cancel its tasks.
+struct host_test_access {
+  static std::size_t crash_entries(const host& h) { return h.on_crash_.size(); }
+};
+}  // namespace faultline::net::detail

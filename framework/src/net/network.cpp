@@ -1421,16 +1421,7 @@ link_faults& link_faults::slow_close(sim_clock::duration d) {
 }
 
 link_faults& link_faults::latency(const latency_dist& d) {
-  const std::string call = "faultline: link_faults(\"" + from_ + "\" -> \"" + to_ + "\")::latency: ";
-  if (!(d.probability >= 0.0 && d.probability <= 1.0))
-    throw std::invalid_argument(call + "the probability " + std::to_string(d.probability) +
-                                " is not in [0, 1]");
-  if (d.a.count() < 0 || d.b.count() < 0)
-    throw std::invalid_argument(call + "a bound is negative (" + to_string(d.a) + ", " + to_string(d.b) +
-                                "); use durations >= 0");
-  if (d.kind == latency_dist::shape::uniform && d.b < d.a)
-    throw std::invalid_argument(call + "uniform latency from " + to_string(d.a) + " to " + to_string(d.b) +
-                                " has its bounds reversed; give the low end first");
+  faultline::detail::check_latency_dist(d, "faultline: link_faults(\"" + from_ + "\" -> \"" + to_ + "\")::latency: ");
   dist_ = d.kind == latency_dist::shape::none ? nullptr : std::make_shared<const latency_dist>(d);
   draws_ = 0;
   dist_key_ = faultline::detail::fnv1a("link:" + from_ + "->" + to_);
@@ -1469,10 +1460,22 @@ network::network(asio::execution_context& ctx) : service(ctx) {
 
 network::~network() = default;
 
+void host::track(spawned_task t) {
+  if (on_crash_.size() >= prune_at_) {
+    std::erase_if(on_crash_, [](const spawned_task& s) { return s.done(); });
+    prune_at_ = std::max(first_prune, 2 * on_crash_.size());
+  }
+  on_crash_.push_back(std::move(t));
+}
+
 host& network::add_host(std::string name, std::vector<std::string> addresses) {
   auto& st = *state_;
   if (name.empty())
     throw std::invalid_argument("faultline: network::add_host: a host needs a name (the resolver answers for it)");
+  if (name.find(':') != std::string::npos)
+    throw std::invalid_argument("faultline: network::add_host(\"" + name +
+                                "\"): a host name cannot contain ':' (traces and chaos points read \"host:port\"); "
+                                "use a name without ':' and give addresses as the second argument");
   if (st.find(name))
     throw std::invalid_argument("faultline: network::add_host: a host named \"" + name +
                                 "\" exists already; host names are unique");
@@ -1660,12 +1663,16 @@ void network::crash(std::string_view name) {
       a->vanish(ops);
   }
   for (detail::net_op* op : ops) op->complete(asio::error::operation_aborted, 0);
-  auto cancels = std::move(h.on_crash_);
+  auto tasks = std::move(h.on_crash_);
   h.on_crash_.clear();
-  for (auto& c : cancels) c();
-  // Each cancellation reaches its coroutine through the queue, maybe after the task ended: its
-  // state must outlive that, even when nobody else holds the task (a boot function's).
-  for (auto& c : cancels) h.cancelled_.push_back(std::move(c));
+  h.prune_at_ = host::first_prune;
+  for (auto& t : tasks) {
+    if (t.done()) continue;
+    t.cancel();
+    // The cancellation reaches its coroutine through the queue, maybe after the task ended: its
+    // state must outlive that, even when nobody else holds the task (a boot function's).
+    h.cancelled_.push_back(std::move(t.cancel));
+  }
 }
 
 void network::restart(std::string_view name) {

@@ -36,4 +36,9 @@ constexpr double unit_interval(std::uint64_t h) noexcept { return static_cast<do
 /// `l.probability`. One definition (chaos.cpp) for chaos points and `link_faults::latency`.
 std::optional<double> draw_latency_ns(const latency_dist& l, std::uint64_t h) noexcept;
 
+/// Throws `std::invalid_argument` ("<caller>the latency probability 1.500000 is not in [0, 1]; ...")
+/// for a probability outside [0, 1], a negative bound or a uniform range high end first. `caller`
+/// ends in ": ". One definition (chaos.cpp) for `chaos_plan::point` and `link_faults::latency`.
+void check_latency_dist(const latency_dist& l, std::string_view caller);
+
 }  // namespace faultline::detail

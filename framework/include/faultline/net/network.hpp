@@ -28,6 +28,7 @@ namespace faultline::net {
 
 namespace detail {
 class net_state;
+struct host_test_access;  // tests only: what a host keeps for crash
 }
 
 class network;
@@ -147,7 +148,9 @@ class host {
   /// `sim.spawn(task_name, f)`, with `f`'s coroutine running on this host's
   /// executor, so `co_await asio::this_coro::executor` inside names this
   /// host. Returns the sim's `task<T>` handle; cancelling it cancels `f`, and
-  /// so does `network::crash` of this host.
+  /// so does `network::crash` of this host. The host keeps the task for that
+  /// only while it may still run (finished ones are dropped as new ones are
+  /// spawned), so spawning per connection does not grow without bound.
   ///
   /// **Example**: `db.spawn("server", [&]() -> asio::awaitable<void> { ... });`
   template <faultline::detail::coroutine_function F>
@@ -157,15 +160,14 @@ class host {
     auto t = sim_->spawn(std::move(task_name), [ex, f = std::move(f)]() mutable -> asio::awaitable<result_type> {
       co_return co_await asio::co_spawn(ex, f(), asio::use_awaitable);
     });
-    on_crash_.push_back([t]() mutable {
-      if (!t.done()) t.cancel();
-    });
+    track({[t] { return t.done(); }, [t]() mutable { t.cancel(); }});
     return t;
   }
 
  private:
   friend class detail::net_state;
   friend class net::network;
+  friend struct detail::host_test_access;
   host(net::network& n, sim_context& sim, std::string name, std::uint32_t index)
       : net_(&n), sim_(&sim), name_(std::move(name)), index_(index) {}
 
@@ -175,8 +177,20 @@ class host {
   std::vector<asio::ip::address> addresses_;
   std::uint32_t index_;
   std::uint16_t next_port_ = 49152;
+  // A task spawned here, for a crash to cancel while it runs.
+  struct spawned_task {
+    std::function<bool()> done;
+    std::function<void()> cancel;
+  };
+  // Keeps `t` for a crash. Finished tasks are dropped each time the list has doubled since the
+  // last pruning (amortised O(1)), so a host that spawns per connection keeps what still runs,
+  // not every task it ever ran.
+  void track(spawned_task t);
+
   bool up_ = true;
-  std::vector<std::function<void()>> on_crash_;  // cancels the tasks spawned here
+  static constexpr std::size_t first_prune = 16;
+  std::vector<spawned_task> on_crash_;           // the tasks spawned here, some maybe finished
+  std::size_t prune_at_ = first_prune;           // on_crash_'s size that prunes it next
   std::vector<std::function<void()>> cancelled_; // kept: their cancellations may still be queued
   std::vector<std::function<void()>> boots_;     // spawns its boot functions (host::boot)
   std::uint64_t crashes_ = 0;                    // a drawn restart acts only on the crash that scheduled it
@@ -210,8 +224,9 @@ class network final : public asio::execution_context::service {
 
   /// Adds a host named `name` with `addresses` (numeric IPv4 or IPv6); with
   /// none given, the n-th host added gets `10.0.0.n` and `fd00::n`. Throws
-  /// `std::invalid_argument` for an empty or taken name, an unparsable or
-  /// taken address, or a loopback address.
+  /// `std::invalid_argument` for an empty or taken name, a name containing
+  /// ':' (traces and chaos points read "host:port"), an unparsable or taken
+  /// address, or a loopback address.
   host& add_host(std::string name, std::vector<std::string> addresses = {});
   /// The host named `name`; throws `std::invalid_argument` listing the hosts if none.
   host& get_host(std::string_view name) const;
