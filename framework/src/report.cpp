@@ -69,12 +69,18 @@ std::string report_missing_action(const std::type_info& value_type, bool is_void
     replace_all(type, "std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> >", "std::string");
     replace_all(type, "std::__cxx11::", "std::");
   }
+  // gMock hands a default value no call information (gmock-spec-builders.h calls DefaultValue<R>::Get() with
+  // none, and with an empty description for an expected call), so the method cannot be named here; the
+  // message says where gMock names it instead.
   std::string message =
       "faultline: a mock method returning asio::awaitable<" + type +
-      "> was called without an action for the call (gMock reports the call itself: uninteresting, unexpected, "
-      "or past its WillOnce()s); awaiting its result throws faultline::testing::missing_action_error. Give the "
-      "call an action, e.g. EXPECT_CALL(mock, method(...)).WillOnce(faultline::testing::ReturnAfter(latency, "
-      "value)), or a default with ON_CALL(mock, method).WillByDefault(...)";
+      "> was called without an action for the call; awaiting its result throws "
+      "faultline::testing::missing_action_error. Which method: gMock does not tell faultline, but its own "
+      "report beside this one names the call when it was unexpected, past its WillOnce()s, or uninteresting "
+      "on a mock that is not a NiceMock; an EXPECT_CALL without an action and a NiceMock's calls are printed "
+      "with their names only with --gmock_verbose=info. Give the call an action, e.g. EXPECT_CALL(mock, "
+      "method(...)).WillOnce(faultline::testing::ReturnAfter(latency, value)), or a default with ON_CALL(mock, "
+      "method).WillByDefault(...)";
   report_failure(report_kind::missing_action, nullptr, 0, message);
   return message;
 }

@@ -191,11 +191,10 @@ int main() {
   std::cout << std::left << std::setw(18) << "sample" << std::right << std::setw(10) << "scenarios";
   for (const char* k : fault_kinds) std::cout << std::setw(10) << k;
   std::cout << std::setw(14) << "virtual time" << std::setw(12) << "wall time" << "\n";
-  std::cout << "(wall time: real time elapsed running each suite's process)\n";
+  std::cout << "(wall time, here and below: real time elapsed running each suite's process, start-up included)\n";
 
   suite_totals all;
   int suites_failed = 0;
-  const auto started = std::chrono::steady_clock::now();
   for (const auto& s : demo_suites) {
     const suite_totals t = run_suite(s);
     std::cout << std::left << std::setw(18) << s.name << std::right << std::setw(10) << t.scenarios;
@@ -215,11 +214,10 @@ int main() {
   std::cout << std::setw(14) << seconds(all.virtual_ns) << std::setw(12) << millis(all.wall_us) << "\n";
 
   const bool chaos_ok = chaos_demo();
-  const auto wall = std::chrono::steady_clock::now() - started;
+  // The suites' own total (the "all" row), not the demo's: the chaos sweep
+  // is not among these scenarios, and "wall time" keeps the table's meaning.
   std::cout << "\n" << all.scenarios << " scenarios injected " << faults << " faults and simulated "
-            << seconds(all.virtual_ns) << " of virtual time in "
-            << millis(static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(wall).count()))
-            << " of wall time.\n";
+            << seconds(all.virtual_ns) << " of virtual time in " << millis(all.wall_us) << " of wall time.\n";
   if (suites_failed == 0 && all.failed == 0 && chaos_ok && all.scenarios > 0) {
     std::cout << "all " << demo_suites.size() << " samples passed and the planted bug was found and replayed\n";
     return 0;
