@@ -6,10 +6,12 @@
 
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/cancellation_type.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/asio/recycling_allocator.hpp>
 #include <boost/system/error_code.hpp>
 
 #include <new>
+#include <type_traits>
 #include <utility>
 
 namespace faultline::detail {
@@ -19,12 +21,16 @@ namespace faultline::detail {
 template <class Handler, class IoExecutor>
 class handler_work;
 
-/// A timer wait carrying `Handler`. `InPlace`: the op lives in storage its
-/// caller provides and keeps alive until the op completes (a sleep's
-/// coroutine frame: steady_timer.hpp), so completing it only destroys it;
-/// otherwise it is allocated and freed here (`wait_op` below).
+/// A timer wait carrying `Handler`. `InPlace`: a coroutine's sleep, which
+/// lives in storage its caller provides and keeps alive until the op
+/// completes (the sleep's coroutine frame: steady_timer.hpp), so completing
+/// it only destroys it; it is a `sleep_wait` (cancelled or not, no error code,
+/// no timer links: 88 bytes where a `timer_wait` op takes 128). Otherwise the
+/// op is allocated and freed here (`wait_op` below).
 template <class Handler, class IoExecutor, bool InPlace>
-class handler_wait final : public timer_wait {
+class handler_wait final : public std::conditional_t<InPlace, sleep_wait, timer_wait> {
+  using base_type = std::conditional_t<InPlace, sleep_wait, timer_wait>;
+
  public:
   /// Allocates the op and hooks it to the handler's cancellation slot: any
   /// cancellation type (terminal, partial, total) ends the wait with
@@ -57,9 +63,9 @@ class handler_wait final : public timer_wait {
 
   struct cancellation {
     // A constructor, not an aggregate: clang 14 cannot emplace aggregates.
-    cancellation(sim_core* c, timer_wait* o) noexcept : core(c), op(o) {}
+    cancellation(sim_core* c, queued_wait* o) noexcept : core(c), op(o) {}
     sim_core* core;
-    timer_wait* op;
+    queued_wait* op;
     void operator()(boost::asio::cancellation_type type) {
       if ((type & (boost::asio::cancellation_type::terminal | boost::asio::cancellation_type::partial |
                    boost::asio::cancellation_type::total)) != boost::asio::cancellation_type::none)
@@ -68,7 +74,7 @@ class handler_wait final : public timer_wait {
   };
 
   handler_wait(Handler&& h, const IoExecutor& io_ex)
-      : timer_wait(&do_complete), handler_(std::move(h)), work_(handler_, io_ex) {}
+      : base_type(&do_complete), handler_(std::move(h)), work_(handler_, io_ex) {}
 
   handler_wait* hook(sim_core& core) {
     slot_ = boost::asio::get_associated_cancellation_slot(handler_);
@@ -82,7 +88,12 @@ class handler_wait final : public timer_wait {
     if (self->slot_.is_connected()) self->slot_.clear();
     Handler handler(std::move(self->handler_));
     handler_work<Handler, IoExecutor> work(std::move(self->work_));
-    boost::system::error_code ec = self->ec;
+    boost::system::error_code ec;
+    if constexpr (InPlace) {
+      if (self->aborted) ec = boost::asio::error::operation_aborted;
+    } else {
+      ec = self->ec;
+    }
     self->~handler_wait();
     // In place, the storage is the handler's (a frame of its coroutine): it
     // goes when the handler has run or is destroyed, after this.
