@@ -326,7 +326,9 @@ struct initiate_sleep {
 // initiation, the token and every argument). The handler is the one Asio's
 // `use_awaitable` makes: the wait's completion finishes this frame with the
 // error code (a `system_error` in the awaiting coroutine), pops it and
-// resumes the caller, so the frame is gone right after the record.
+// resumes the caller, so the frame is gone right after the record. These are
+// Asio's detail types, used exactly as `async_result<use_awaitable_t>` uses
+// them (Boost 1.81): should they change, this fails to compile, not to run.
 using sleep_executor = asio::any_io_executor;
 using sleep_handler = asio::detail::awaitable_handler<sleep_executor, boost::system::error_code>;
 using sleep_record = handler_wait<sleep_handler, sleep_executor, true>;
