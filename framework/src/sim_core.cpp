@@ -72,6 +72,21 @@ void unlink_from_timer(timer_wait* w) noexcept {
   w->timer = nullptr;
 }
 
+// A wait leaving the queue: what it completes with (a sleep only knows
+// whether it was cancelled), and, for a timer's, out of the timer's list.
+void settle(queued_wait* w, bool aborted) noexcept {
+  if (w->is_sleep) [[likely]] {
+    static_cast<sleep_wait*>(w)->aborted = aborted;
+    return;
+  }
+  auto* t = static_cast<timer_wait*>(w);
+  unlink_from_timer(t);
+  if (aborted)
+    t->ec = boost::asio::error::operation_aborted;
+  else
+    t->ec = {};
+}
+
 // A real Asio I/O object created on a sim's executor, and what to use
 // instead. Asio creates one service per kind of object on first use, so the
 // services present say what was created (never whether it has a wait
@@ -308,22 +323,20 @@ std::int64_t sim_core::late_deadline(const sim_timer_state& t, std::int64_t dead
   return saturating_deadline(deadline, f->latency.count());
 }
 
-bool sim_core::cancel_wait(timer_wait* w) {
+bool sim_core::cancel_wait(queued_wait* w) {
   if (!timer_queue::queued(w)) return false;
   timers_.erase(w);
-  unlink_from_timer(w);
-  w->ec = boost::asio::error::operation_aborted;
+  settle(w, true);
   if (w->timer_id) trace_.record(now_, event_kind::timer_cancelled, trace::timer_bit | w->timer_id);
   push_ready(w);
   return true;
 }
 
-bool sim_core::start_sleep(timer_wait* w, std::int64_t deadline) {
+bool sim_core::start_sleep(queued_wait* w, std::int64_t deadline) {
   w->deadline = timer_due_at(deadline);
   w->since = now_;
   w->order = trace_.total();
-  w->timer_id = ++timer_ids_;
-  w->timer = nullptr;
+  w->timer_id = ++timer_ids_ & ~trace::timer_bit;
   trace_.record(now_, event_kind::timer_wait, trace::timer_bit | w->timer_id, w->deadline);
   timers_.push(w, w->deadline);
   return count_zero_wait(w->deadline);
@@ -358,9 +371,8 @@ std::size_t sim_core::cancel_all(sim_timer_state& t) {
 }
 
 void sim_core::fire_due() {
-  while (timer_wait* w = timers_.pop_due(now_)) {
-    unlink_from_timer(w);
-    w->ec = {};
+  while (queued_wait* w = timers_.pop_due(now_)) {
+    settle(w, false);
     if (w->timer_id) trace_.record(now_, event_kind::timer_fired, trace::timer_bit | w->timer_id);
     push_ready(w);
   }
@@ -396,7 +408,7 @@ void sim_core::unlink(sim_object& o) noexcept {
 std::vector<pending_operation> sim_core::pending() const {
   std::vector<pending_operation> out;
   for (const sim_object* o = objects_head_; o; o = o->next_) o->describe_pending(out);
-  for (const timer_wait* w : timers_.waits()) {
+  for (const queued_wait* w : timers_.waits()) {
     if (!w->timer_id) continue;  // described by its owner
     const bool parked = w->deadline == never;
     out.push_back({"timer#" + std::to_string(w->timer_id), parked ? "parked timer" : "timer",
@@ -625,7 +637,7 @@ void sim_core::throw_livelock() {
   throw livelock_error(msg, sim_clock::time_point(sim_clock::duration(now_)), std::move(ops));
 }
 
-void sim_core::zero_wait_loop(const timer_wait* w, const boost::asio::cancellation_slot& slot) {
+void sim_core::zero_wait_loop(const queued_wait* w, const boost::asio::cancellation_slot& slot) {
   // The coroutine waiting is the task whose coroutine's cancellation state
   // hands out `slot` (task_state_base::runs_through); a coroutine started
   // with plain co_spawn, or one that reset its cancellation state, has none.
@@ -635,9 +647,10 @@ void sim_core::zero_wait_loop(const timer_wait* w, const boost::asio::cancellati
       waiter = "task " + t->name();
   if (waiter.empty()) waiter = "a coroutine faultline cannot name (start it with sim.spawn(name, ...) to see its name)";
   const std::string number = "timer#" + std::to_string(w->timer_id);
-  const std::string timer = !w->timer                ? number + " (a sleep_for/sleep_until)"
-                            : w->timer->name.empty() ? number
-                                                     : w->timer->name + " (" + number + ")";
+  const sim_timer_state* owner = w->is_sleep ? nullptr : static_cast<const timer_wait*>(w)->timer;
+  const std::string timer = !owner               ? number + " (a sleep_for/sleep_until)"
+                            : owner->name.empty() ? number
+                                                  : owner->name + " (" + number + ")";
   trace_.record(now_, event_kind::livelock, trace::timer_bit | w->timer_id,
                 static_cast<std::int64_t>(zero_wait_limit_));
   std::string msg = "faultline: zero-length wait loop at " + at(now_) + ": " + std::to_string(zero_wait_limit_) +
@@ -692,8 +705,8 @@ void sim_core::drain() noexcept {
       op->destroy();
       any = true;
     }
-    while (timer_wait* w = timers_.take_any()) {
-      unlink_from_timer(w);
+    while (queued_wait* w = timers_.take_any()) {
+      if (!w->is_sleep) unlink_from_timer(static_cast<timer_wait*>(w));
       w->destroy();
       any = true;
     }

@@ -52,14 +52,14 @@ void timer_queue::free_slot(std::uint32_t i) noexcept {
   free_head_ = i;
 }
 
-timer_wait* timer_queue::unqueue(std::uint32_t i) noexcept {
-  timer_wait* w = slots_[i].w;
+queued_wait* timer_queue::unqueue(std::uint32_t i) noexcept {
+  queued_wait* w = slots_[i].w;
   free_slot(i);
-  w->heap_index = timer_wait::not_in_heap;
+  w->heap_index = queued_wait::not_in_heap;
   return w;
 }
 
-void timer_queue::push(timer_wait* w, std::int64_t deadline) {
+void timer_queue::push(queued_wait* w, std::int64_t deadline) {
   const bool parked = deadline == parked_deadline;
   if (!parked && (deadline < 0 || static_cast<std::uint64_t>(deadline) < last_))
     throw std::logic_error("faultline: internal error: a timer wait was queued for " + std::to_string(deadline) +
@@ -95,9 +95,9 @@ void timer_queue::push(timer_wait* w, std::int64_t deadline) {
   w->heap_index = i;
 }
 
-void timer_queue::erase(timer_wait* w) noexcept {
+void timer_queue::erase(queued_wait* w) noexcept {
   free_slot(w->heap_index);
-  w->heap_index = timer_wait::not_in_heap;
+  w->heap_index = queued_wait::not_in_heap;
   if (w->deadline == parked_deadline) {
     --parked_;
     return;
@@ -200,7 +200,7 @@ void timer_queue::redistribute() {
             [this](const entry& a, const entry& b) { return slots_[a.slot].seq < slots_[b.slot].seq; });
 }
 
-timer_wait* timer_queue::pop_due(std::int64_t now) {
+queued_wait* timer_queue::pop_due(std::int64_t now) {
   if (!front_due()) {
     if (!(min_valid_ || find_min()) || min_key_ > static_cast<std::uint64_t>(now)) return nullptr;
     redistribute();
@@ -228,15 +228,15 @@ void timer_queue::compact() noexcept {
   stale_ = 0;
 }
 
-std::vector<const timer_wait*> timer_queue::waits() const {
-  std::vector<const timer_wait*> out;
+std::vector<const queued_wait*> timer_queue::waits() const {
+  std::vector<const queued_wait*> out;
   out.reserve(size());
   for (const slot& s : slots_)
     if (s.w) out.push_back(s.w);
   return out;
 }
 
-timer_wait* timer_queue::take_any() noexcept {
+queued_wait* timer_queue::take_any() noexcept {
   // Nothing fires any more, so the order structure goes at once; only the
   // slots are walked, newest first. A wait queued or erased by a destroyed
   // handler meanwhile is handled like any other.
@@ -257,7 +257,7 @@ timer_wait* timer_queue::take_any() noexcept {
     const slot s = slots_.back();
     slots_.pop_back();
     if (!s.w) continue;
-    s.w->heap_index = timer_wait::not_in_heap;
+    s.w->heap_index = queued_wait::not_in_heap;
     if (s.w->deadline == parked_deadline)
       --parked_;
     else

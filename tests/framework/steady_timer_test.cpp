@@ -9,12 +9,14 @@
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_future.hpp>
 #include <gtest/gtest.h>
 
 #include "support/cancellation_names.hpp"
 
 #include <optional>
+#include <vector>
 
 namespace {
 
@@ -142,6 +144,37 @@ INSTANTIATE_TEST_SUITE_P(AllTypes, SteadyTimerCancellation,
                                            asio::cancellation_type::total),
                          faultline_test::cancellation_name);
 
+// A sleep's wait lives in its coroutine's frame and knows only "fired" or
+// "cancelled": cancelling it still ends it at the instant of emission with
+// system_error(operation_aborted), and the sleeps around it keep their order.
+TEST_P(SteadyTimerCancellation, EndsASleepAtTheInstantOfEmission) {
+  faultline::sim_context sim;
+  asio::cancellation_signal sig;
+  completion c;
+  std::vector<int> woke;
+  const auto sleeper = [&](int n, std::chrono::milliseconds d) -> asio::awaitable<void> {
+    // A coroutine lets only terminal cancellation through unless told otherwise.
+    co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
+    try {
+      co_await faultline::sleep_for(d);
+      woke.push_back(n);
+    } catch (const boost::system::system_error& e) {
+      c.ec = e.code();
+      c.at = sim.now();
+    }
+  };
+  asio::co_spawn(sim, sleeper(1, 300ms), asio::detached);
+  asio::co_spawn(sim, sleeper(0, 1s), asio::bind_cancellation_slot(sig.slot(), asio::detached));
+  asio::co_spawn(sim, sleeper(2, 300ms), asio::detached);
+  faultline::steady_timer emitter(sim, 250ms);
+  emitter.async_wait([&](error_code) { sig.emit(GetParam()); });
+  sim.run();
+  EXPECT_EQ(c.ec, asio::error::operation_aborted);
+  EXPECT_EQ(c.at, at(250ms));
+  EXPECT_EQ(woke, (std::vector<int>{1, 2}));
+  EXPECT_EQ(sim.now(), at(300ms));
+}
+
 TEST(SteadyTimer, CancellationAfterTheWaitEndedIsHarmless) {
   faultline::sim_context sim;
   faultline::steady_timer t(sim, 10ms);
@@ -218,6 +251,20 @@ TEST(SteadyTimerReal, CancelAndSleepForWorkOnAnIoContext) {
       asio::detached);
   io.run();
   EXPECT_EQ(result, asio::error::operation_aborted);
+  EXPECT_TRUE(slept);
+}
+
+TEST(SteadyTimerReal, SleepUntilAPassedInstantReturnsOnAnIoContext) {
+  asio::io_context io;
+  bool slept = false;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        co_await faultline::sleep_until(faultline::steady_clock::time_point{});
+        slept = true;
+      },
+      asio::detached);
+  io.run();
   EXPECT_TRUE(slept);
 }
 

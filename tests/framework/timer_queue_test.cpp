@@ -20,41 +20,41 @@ using faultline::detail::last_instant;
 using faultline::detail::parked_deadline;
 using faultline::detail::ready_op;
 using faultline::detail::timer_queue;
-using faultline::detail::timer_wait;
+using faultline::detail::queued_wait;
 
 constexpr std::int64_t tq_year = std::int64_t{365} * 24 * 3600 * 1'000'000'000;
 
 // Waits that are never run: the queue only orders them.
 class tq_pool {
  public:
-  timer_wait* get() {
+  queued_wait* get() {
     if (!free_.empty()) {
-      timer_wait* w = free_.back();
+      queued_wait* w = free_.back();
       free_.pop_back();
       return w;
     }
-    all_.push_back(std::make_unique<timer_wait>([](ready_op*, bool) {}));
+    all_.push_back(std::make_unique<queued_wait>([](ready_op*, bool) {}));
     return all_.back().get();
   }
-  void put(timer_wait* w) { free_.push_back(w); }
+  void put(queued_wait* w) { free_.push_back(w); }
 
  private:
-  std::vector<std::unique_ptr<timer_wait>> all_;
-  std::vector<timer_wait*> free_;
+  std::vector<std::unique_ptr<queued_wait>> all_;
+  std::vector<queued_wait*> free_;
 };
 
 // A queue and waits for it; `at(d)` queues a fresh wait until `d`.
 class timer_queue_case : public ::testing::Test {
  protected:
-  timer_wait* at(std::int64_t deadline) {
-    timer_wait* w = pool_.get();
+  queued_wait* at(std::int64_t deadline) {
+    queued_wait* w = pool_.get();
     q_.push(w, deadline);
     return w;
   }
   // Fires everything due by `now`, in firing order.
-  std::vector<timer_wait*> fire(std::int64_t now) {
-    std::vector<timer_wait*> out;
-    while (timer_wait* w = q_.pop_due(now)) out.push_back(w);
+  std::vector<queued_wait*> fire(std::int64_t now) {
+    std::vector<queued_wait*> out;
+    while (queued_wait* w = q_.pop_due(now)) out.push_back(w);
     return out;
   }
 
@@ -63,7 +63,7 @@ class timer_queue_case : public ::testing::Test {
 };
 
 TEST_F(timer_queue_case, same_deadline_fires_in_scheduling_order_whatever_was_scheduled_between) {
-  std::vector<timer_wait*> at5;
+  std::vector<queued_wait*> at5;
   for (int i = 0; i < 1000; ++i) {
     at5.push_back(at(5));
     at(6 + i % 3);  // other deadlines in the same buckets, spread together with the 5s
@@ -75,30 +75,30 @@ TEST_F(timer_queue_case, same_deadline_fires_in_scheduling_order_whatever_was_sc
 }
 
 TEST_F(timer_queue_case, parked_waits_never_fire_and_are_never_the_next_deadline) {
-  timer_wait* parked = at(parked_deadline);
+  queued_wait* parked = at(parked_deadline);
   EXPECT_EQ(q_.next_deadline(), parked_deadline);
   EXPECT_EQ(q_.pop_due(last_instant), nullptr);
-  timer_wait* end = at(last_instant);
+  queued_wait* end = at(last_instant);
   EXPECT_EQ(q_.next_deadline(), last_instant);
-  EXPECT_EQ(fire(last_instant), std::vector<timer_wait*>{end});
+  EXPECT_EQ(fire(last_instant), std::vector<queued_wait*>{end});
   EXPECT_EQ(q_.next_deadline(), parked_deadline);
   EXPECT_EQ(q_.size(), 1u);
   EXPECT_TRUE(timer_queue::queued(parked));
-  EXPECT_EQ(q_.waits(), std::vector<const timer_wait*>{parked});
+  EXPECT_EQ(q_.waits(), std::vector<const queued_wait*>{parked});
   q_.erase(parked);
   EXPECT_FALSE(timer_queue::queued(parked));
   EXPECT_TRUE(q_.empty());
 }
 
 TEST_F(timer_queue_case, a_cancelled_head_or_last_wait_is_never_the_next_deadline) {
-  timer_wait* head = at(10);
-  timer_wait* middle = at(20);
-  timer_wait* last = at(30);
+  queued_wait* head = at(10);
+  queued_wait* middle = at(20);
+  queued_wait* last = at(30);
   EXPECT_EQ(q_.next_deadline(), 10);
   q_.erase(head);  // after it was peeked at
   EXPECT_EQ(q_.next_deadline(), 20);
   q_.erase(last);
-  EXPECT_EQ(fire(1000), std::vector<timer_wait*>{middle});
+  EXPECT_EQ(fire(1000), std::vector<queued_wait*>{middle});
   EXPECT_EQ(q_.next_deadline(), parked_deadline);
   EXPECT_TRUE(q_.empty());
 }
@@ -106,56 +106,56 @@ TEST_F(timer_queue_case, a_cancelled_head_or_last_wait_is_never_the_next_deadlin
 TEST_F(timer_queue_case, peeking_at_a_far_deadline_still_lets_an_earlier_one_in) {
   // run_until() looks at the next deadline without reaching it; a wait
   // scheduled afterwards for an instant before it must still fire first.
-  timer_wait* far = at(10 * tq_year);
+  queued_wait* far = at(10 * tq_year);
   EXPECT_EQ(q_.next_deadline(), 10 * tq_year);
   EXPECT_EQ(q_.pop_due(tq_year), nullptr);
-  timer_wait* near = at(tq_year + 1);
-  EXPECT_EQ(fire(last_instant), (std::vector<timer_wait*>{near, far}));
+  queued_wait* near = at(tq_year + 1);
+  EXPECT_EQ(fire(last_instant), (std::vector<queued_wait*>{near, far}));
 }
 
 TEST_F(timer_queue_case, a_wait_scheduled_while_firing_at_that_instant_fires_after_the_ones_already_due) {
-  timer_wait* first = at(7);
-  timer_wait* second = at(7);
+  queued_wait* first = at(7);
+  queued_wait* second = at(7);
   EXPECT_EQ(q_.pop_due(7), first);
-  timer_wait* third = at(7);
-  EXPECT_EQ(fire(7), (std::vector<timer_wait*>{second, third}));
+  queued_wait* third = at(7);
+  EXPECT_EQ(fire(7), (std::vector<queued_wait*>{second, third}));
 }
 
 TEST_F(timer_queue_case, gaps_from_one_nanosecond_to_centuries_fire_in_order) {
-  std::multimap<std::int64_t, timer_wait*> expected;
+  std::multimap<std::int64_t, queued_wait*> expected;
   for (std::int64_t d : {last_instant, 250 * tq_year, tq_year, std::int64_t{1'000'000'000}, std::int64_t{1'000'000},
                          std::int64_t{3}, std::int64_t{1}, std::int64_t{0}, std::int64_t{2}})
     expected.emplace(d, at(d));
-  std::vector<timer_wait*> order;
+  std::vector<queued_wait*> order;
   for (const auto& [d, w] : expected) order.push_back(w);
   EXPECT_EQ(fire(last_instant), order);
 }
 
 TEST_F(timer_queue_case, cancelled_far_timeouts_do_not_accumulate) {
-  timer_wait* keep = at(2 * tq_year);
+  queued_wait* keep = at(2 * tq_year);
   for (int i = 0; i < 100'000; ++i) {
-    timer_wait* timeout = at(tq_year + i);
+    queued_wait* timeout = at(tq_year + i);
     q_.erase(timeout);
     pool_.put(timeout);
   }
   EXPECT_EQ(q_.size(), 1u);
   EXPECT_EQ(q_.next_deadline(), 2 * tq_year);
-  EXPECT_EQ(fire(last_instant), std::vector<timer_wait*>{keep});
+  EXPECT_EQ(fire(last_instant), std::vector<queued_wait*>{keep});
 }
 
 TEST_F(timer_queue_case, a_deadline_before_the_instant_last_fired_is_refused) {
   at(100);
   ASSERT_EQ(fire(100).size(), 1u);
-  timer_wait* late = pool_.get();
+  queued_wait* late = pool_.get();
   EXPECT_THROW(q_.push(late, 99), std::logic_error);
   EXPECT_FALSE(timer_queue::queued(late));
   EXPECT_TRUE(q_.empty());
 }
 
 TEST_F(timer_queue_case, teardown_takes_every_wait_newest_slot_first) {
-  timer_wait* a = at(5);
-  timer_wait* b = at(parked_deadline);
-  timer_wait* c = at(1);
+  queued_wait* a = at(5);
+  queued_wait* b = at(parked_deadline);
+  queued_wait* c = at(1);
   EXPECT_EQ(q_.take_any(), c);
   EXPECT_EQ(q_.take_any(), b);
   EXPECT_EQ(q_.take_any(), a);
@@ -210,7 +210,7 @@ class tq_model {
   }
 
   void schedule() {
-    timer_wait* w = pool_.get();
+    queued_wait* w = pool_.get();
     q_.push(w, deadline());
     ASSERT_TRUE(timer_queue::queued(w));
     const std::uint64_t seq = next_seq_++;
@@ -224,7 +224,7 @@ class tq_model {
 
   void cancel() {
     if (ref_.empty() && parked_.empty()) return;
-    timer_wait* w = nullptr;
+    queued_wait* w = nullptr;
     const auto how = pick(4);
     if (how == 0 && !ref_.empty()) {
       w = ref_.begin()->second;  // the head
@@ -264,7 +264,7 @@ class tq_model {
       ASSERT_EQ(next, expected_next) << "at " << now_;
       if (next > bound) break;
       now_ = next;
-      while (timer_wait* w = q_.pop_due(now_)) {
+      while (queued_wait* w = q_.pop_due(now_)) {
         ASSERT_FALSE(ref_.empty()) << "fired a wait the reference does not hold";
         ASSERT_EQ(w, ref_.begin()->second) << "fired out of (deadline, scheduling order) at " << now_;
         ASSERT_EQ(w->deadline, now_);
@@ -285,11 +285,11 @@ class tq_model {
   timer_queue q_;
   tq_pool pool_;
   std::int64_t now_ = 0;
-  std::map<std::pair<std::int64_t, std::uint64_t>, timer_wait*> ref_;
-  std::map<std::uint64_t, timer_wait*> parked_;
-  std::map<const timer_wait*, std::uint64_t> seq_of_;  // scheduling order, as the reference counts it
+  std::map<std::pair<std::int64_t, std::uint64_t>, queued_wait*> ref_;
+  std::map<std::uint64_t, queued_wait*> parked_;
+  std::map<const queued_wait*, std::uint64_t> seq_of_;  // scheduling order, as the reference counts it
   std::uint64_t next_seq_ = 0;
-  timer_wait* last_scheduled_ = nullptr;
+  queued_wait* last_scheduled_ = nullptr;
   std::uint64_t fired_ = 0;
 };
 

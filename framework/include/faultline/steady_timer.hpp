@@ -247,9 +247,8 @@ class basic_steady_timer {
         return;
       }
       auto& core = self->live_core("steady_timer::async_wait");
-      using op_type = detail::wait_op<std::decay_t<Handler>, Executor>;
       std::decay_t<Handler> handler(std::forward<Handler>(h));
-      op_type* op = op_type::make(core, std::move(handler), self->ex_);
+      auto* op = detail::wait_op<std::decay_t<Handler>, Executor>::make(core, std::move(handler), self->ex_);
       if (core.start_wait(*self->sim_, op)) [[unlikely]]
         core.zero_wait_loop(op, op->slot());
     }
@@ -294,9 +293,9 @@ using steady_timer = basic_steady_timer<>;
 
 namespace detail {
 
-// One asynchronous operation, not a coroutine around a timer: on a sim the
-// wait goes straight into the heap (no timer object, no extra frame); on any
-// other executor a real timer lives as long as the wait.
+// A sleep as one asynchronous operation for any handler: on a sim the wait
+// goes straight into the queue (no timer object); on any other executor a
+// real timer lives as long as the wait.
 struct initiate_sleep {
   template <class Handler>
   void operator()(Handler&& handler, steady_clock::time_point until, bool relative, steady_clock::duration d) const {
@@ -321,6 +320,57 @@ struct initiate_sleep {
   }
 };
 
+// A sleep is the frame of `sleep_coro`, whose coroutine holds the wait record
+// itself: the record needs no allocation of its own, and the frame is smaller
+// than `async_initiate`'s for `use_awaitable` (which keeps copies of the
+// initiation, the token and every argument). The handler is the one Asio's
+// `use_awaitable` makes: the wait's completion finishes this frame with the
+// error code (a `system_error` in the awaiting coroutine), pops it and
+// resumes the caller, so the frame is gone right after the record. These are
+// Asio's detail types, used exactly as `async_result<use_awaitable_t>` uses
+// them (Boost 1.81): should they change, this fails to compile, not to run.
+using sleep_executor = asio::any_io_executor;
+using sleep_handler = asio::detail::awaitable_handler<sleep_executor, boost::system::error_code>;
+using sleep_record = handler_wait<sleep_handler, sleep_executor, true>;
+
+// The coroutine's one parameter, which its frame keeps: what to wait for,
+// and room for the wait record. One object, so that the frame holds it once
+// and the awaiter needs only its address.
+struct sleep_request {
+  std::int64_t value;  // the deadline, or the duration when `relative`
+  bool relative;
+  alignas(sleep_record) unsigned char storage[sizeof(sleep_record)];
+};
+
+struct start_sleep_in_frame {
+  sleep_request* request;  // in the suspended frame
+
+  // Called by Asio once the frame has suspended (await_transform of a
+  // function object), exactly as `use_awaitable`'s own initiation is.
+  asio::detail::awaitable_thread<sleep_executor>* operator()(
+      asio::detail::awaitable_frame_base<sleep_executor>* frame) const {
+    sleep_handler handler(frame->detach_thread());
+    const sleep_executor ex = asio::get_associated_executor(handler);
+    const std::int64_t value = request->value;
+    if (sim_core* core = sim_core_of(ex)) {
+      const std::int64_t deadline = request->relative ? saturating_deadline(core->now(), value) : value;
+      sleep_record* op = sleep_record::make_in(request->storage, *core, std::move(handler), ex);
+      if (core->start_sleep(op, deadline)) [[unlikely]]
+        core->zero_wait_loop(op, op->slot());
+    } else {
+      const steady_clock::duration d(value);
+      initiate_sleep{}(std::move(handler), steady_clock::time_point(d), request->relative, d);
+    }
+    return nullptr;
+  }
+};
+
+inline asio::awaitable<void> sleep_coro(sleep_request r) {
+  co_await start_sleep_in_frame{&r};
+  for (;;) {
+  }  // never reached: the handler pops this frame without resuming it
+}
+
 }  // namespace detail
 
 /// Suspends the calling coroutine for `d`: virtual time on a sim, real time
@@ -331,17 +381,20 @@ struct initiate_sleep {
 /// last finite instant instead of overflowing.
 template <class Rep, class Period>
 asio::awaitable<void> sleep_for(std::chrono::duration<Rep, Period> d) {
-  return asio::async_initiate<const asio::use_awaitable_t<>&, void(boost::system::error_code)>(
-      detail::initiate_sleep{}, asio::use_awaitable, steady_clock::time_point{}, true,
-      steady_clock::duration(detail::saturating_ns(d)));
+  detail::sleep_request r;  // the storage stays raw until the sleep starts
+  r.value = detail::saturating_ns(d);
+  r.relative = true;
+  return detail::sleep_coro(r);
 }
 
 /// Suspends the calling coroutine until `t` (a `faultline::steady_clock` instant).
 /// On a sim, an instant already passed completes at `now()`, exactly like
 /// `sleep_for(0s)`; `time_point::max()` parks the caller until cancelled.
 inline asio::awaitable<void> sleep_until(steady_clock::time_point t) {
-  return asio::async_initiate<const asio::use_awaitable_t<>&, void(boost::system::error_code)>(
-      detail::initiate_sleep{}, asio::use_awaitable, t, false, steady_clock::duration{});
+  detail::sleep_request r;
+  r.value = t.time_since_epoch().count();
+  r.relative = false;
+  return detail::sleep_coro(r);
 }
 
 }  // namespace faultline

@@ -204,16 +204,17 @@ class sim_core {
   /// cancellation slot tells which task waits).
   [[nodiscard]] bool start_wait(sim_timer_state& t, timer_wait* w);
   /// Ends `w` early with `operation_aborted`; false if it already fired.
-  bool cancel_wait(timer_wait* w);
+  bool cancel_wait(queued_wait* w);
   /// Ends every pending wait of `t` early; returns how many.
   std::size_t cancel_all(sim_timer_state& t);
   /// Queues `w` as an anonymous sleep until `deadline`: a timer of
   /// its own number in the trace and in `pending()`, without a timer object.
-  [[nodiscard]] bool start_sleep(timer_wait* w, std::int64_t deadline);
+  /// `w` is a `sleep_wait`, or a `timer_wait` of no timer.
+  [[nodiscard]] bool start_sleep(queued_wait* w, std::int64_t deadline);
   /// Stops the run (as `stop`) with a `livelock_error` naming the timer of
   /// `w`, which `start_wait`/`start_sleep` just reported as the last straw,
   /// and the task whose coroutine waits through `slot`.
-  void zero_wait_loop(const timer_wait* w, const boost::asio::cancellation_slot& slot);
+  void zero_wait_loop(const queued_wait* w, const boost::asio::cancellation_slot& slot);
   /// Queues `w`, which belongs to no timer (a double's latency, say),
   /// until `deadline`. Its owner describes it in `pending()`.
   void schedule(timer_wait* w, std::int64_t deadline);

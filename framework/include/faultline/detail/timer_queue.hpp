@@ -36,21 +36,42 @@ struct ready_op {
 
 struct sim_timer_state;
 
-/// A pending wait on a virtual timer: an entry in the sim's timer queue that
-/// becomes a ready op when it fires or is cancelled.
-struct timer_wait : ready_op {
+/// What the sim's timer queue holds: a ready op with a deadline, which
+/// becomes ready when it fires or is cancelled. Either a `timer_wait` (which
+/// carries an error code, and links when it belongs to a timer) or, for a
+/// coroutine's sleep, a `sleep_wait` (which only says whether it was cancelled).
+struct queued_wait : ready_op {
   static constexpr std::uint32_t not_in_heap = std::numeric_limits<std::uint32_t>::max();
   using ready_op::ready_op;
 
   std::int64_t deadline = 0;
   std::int64_t since = 0;
-  std::uint64_t order = 0;                       // trace index when it started, for pending()
-  std::uint32_t heap_index = not_in_heap;        // its slot in the timer queue while queued
-  std::uint32_t timer_id = 0;
+  std::uint64_t order = 0;                 // trace index when it started, for pending()
+  std::uint32_t heap_index = not_in_heap;  // its slot in the timer queue while queued
+  // The timer's number in the trace and in pending() (0: its owner describes
+  // it). 31 bits are all a trace subject holds (trace::timer_bit | id).
+  std::uint32_t timer_id : 31 = 0;
+  std::uint32_t is_sleep : 1 = 0;  // a sleep_wait, not a timer_wait
+};
+
+/// A pending wait on a virtual timer, or any wait completed with an error
+/// code (a double's latency, a task join, a packet in flight).
+struct timer_wait : queued_wait {
+  using queued_wait::queued_wait;
+
   sim_timer_state* timer = nullptr;  // owning timer while queued
   timer_wait* prev_in_timer = nullptr;
   timer_wait* next_in_timer = nullptr;
   boost::system::error_code ec;
+};
+
+/// A coroutine's sleep (`sleep_for`, `sleep_until`), which belongs to no timer
+/// and can only fire or be cancelled: 40 bytes less than a `timer_wait`, in
+/// the frame of every pending sleep.
+struct sleep_wait : queued_wait {
+  explicit sleep_wait(func_type f) noexcept : queued_wait(f) { is_sleep = 1; }
+
+  bool aborted = false;  // set when it leaves the queue: cancelled, not fired
 };
 
 /// The waits of one sim, fired in (deadline, scheduling order).
@@ -84,10 +105,10 @@ class timer_queue {
   /// `parked_deadline` or in `[latest popped deadline, last_instant]` (the
   /// sim passes `max(deadline, now)`); anything earlier throws
   /// `std::logic_error`, since firing it would move the clock back.
-  void push(timer_wait* w, std::int64_t deadline);
+  void push(queued_wait* w, std::int64_t deadline);
   /// Takes a queued `w` out; it never fires.
-  void erase(timer_wait* w) noexcept;
-  static bool queued(const timer_wait* w) noexcept { return w->heap_index != timer_wait::not_in_heap; }
+  void erase(queued_wait* w) noexcept;
+  static bool queued(const queued_wait* w) noexcept { return w->heap_index != queued_wait::not_in_heap; }
 
   /// The earliest finite deadline queued, or `parked_deadline` when none is.
   /// Looking does not commit: a wait pushed afterwards for an earlier instant
@@ -96,14 +117,14 @@ class timer_queue {
   /// Takes out and returns the first wait in (deadline, scheduling order) if
   /// its deadline is at most `now`, else null. `now` never goes back from one
   /// call to the next (it is the sim's clock).
-  timer_wait* pop_due(std::int64_t now);
+  queued_wait* pop_due(std::int64_t now);
 
   /// Every queued wait, parked ones included, in slot order (deterministic).
-  std::vector<const timer_wait*> waits() const;
+  std::vector<const queued_wait*> waits() const;
   /// Teardown: takes out any one queued wait (the newest slot first), or
   /// returns null when none is left. Nothing fires afterwards until the queue
   /// is empty; it is then as new, save for the instant last fired.
-  timer_wait* take_any() noexcept;
+  queued_wait* take_any() noexcept;
 
   std::size_t size() const noexcept { return finite_ + parked_; }
   bool empty() const noexcept { return size() == 0; }
@@ -121,7 +142,7 @@ class timer_queue {
   };
   // A free slot has `w == nullptr` and `seq` links the free list.
   struct slot {
-    timer_wait* w;
+    queued_wait* w;
     std::uint64_t seq;
   };
   static constexpr std::uint32_t no_slot = std::numeric_limits<std::uint32_t>::max();
@@ -135,7 +156,7 @@ class timer_queue {
   void clear_bit(int bucket) noexcept;
   std::uint32_t take_slot();
   void free_slot(std::uint32_t i) noexcept;
-  timer_wait* unqueue(std::uint32_t i) noexcept;
+  queued_wait* unqueue(std::uint32_t i) noexcept;
   // True when now_ has a live entry at its front, after dropping the stale
   // ones before it.
   bool front_due() noexcept { return (now_head_ < now_.size() && live(now_[now_head_])) || front_due_slow(); }
