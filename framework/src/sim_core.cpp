@@ -278,8 +278,17 @@ bool sim_core::take_foreign() {
 
 // -- timers -------------------------------------------------------------------
 
+// Timer numbers are 31 bits, what a trace subject holds beside trace::timer_bit, and 0 means "its
+// owner describes it" (no trace events, not in pending()): the numbering skips 0 when it wraps, so
+// a wait started after 2^31 others is still traced and reported.
+std::uint32_t sim_core::next_timer_id() noexcept {
+  timer_ids_ = (timer_ids_ + 1) & ~trace::timer_bit;
+  if (timer_ids_ == 0) timer_ids_ = 1;
+  return timer_ids_;
+}
+
 void sim_core::register_timer(sim_timer_state& t) {
-  t.id = ++timer_ids_;
+  t.id = next_timer_id();
   link(t);
 }
 
@@ -336,7 +345,7 @@ bool sim_core::start_sleep(queued_wait* w, std::int64_t deadline) {
   w->deadline = timer_due_at(deadline);
   w->since = now_;
   w->order = trace_.total();
-  w->timer_id = ++timer_ids_ & ~trace::timer_bit;
+  w->timer_id = next_timer_id();
   trace_.record(now_, event_kind::timer_wait, trace::timer_bit | w->timer_id, w->deadline);
   timers_.push(w, w->deadline);
   return count_zero_wait(w->deadline);

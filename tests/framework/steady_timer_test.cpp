@@ -280,3 +280,21 @@ TEST(SteadyTimerReal, ParkedTimerWaitsUntilCancelledOnAnIoContext) {
 }
 
 }  // namespace
+
+// Timer numbers are 31 bits and 0 means "described by its owner": a sleep numbered past the
+// wrap must still be traced and reported, not silently dropped from pending() and the trace.
+TEST(SteadyTimer, SleepsNumberedAcrossTheWrapAreStillPendingAndTraced) {
+  faultline::sim_context sim;
+  faultline::detail::sim_core_of(sim.get_executor())->set_next_timer_number_for_test(0x7FFF'FFFEu);
+  for (int i = 1; i <= 3; ++i)
+    asio::co_spawn(sim, faultline::sleep_for(std::chrono::milliseconds(i)), asio::detached);
+  sim.poll();
+  std::vector<std::string> timers;
+  for (const auto& p : sim.pending())
+    if (p.kind == "timer") timers.push_back(p.name);
+  EXPECT_EQ(timers, (std::vector<std::string>{"timer#2147483646", "timer#2147483647", "timer#1"}));
+  sim.run();
+  EXPECT_EQ(sim.now(), faultline::at(3ms));
+  const std::string timeline = sim.trace().timeline();
+  EXPECT_NE(timeline.find("timer#1 fired"), std::string::npos) << timeline;
+}

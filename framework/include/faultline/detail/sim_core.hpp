@@ -192,6 +192,9 @@ class sim_core {
 
   // -- timers ------------------------------------------------------------------
   void register_timer(sim_timer_state& t);
+  /// Tests only: the number the next timer or sleep takes (masked to 31
+  /// bits like every number), to reach the wrap without 2^31 waits.
+  void set_next_timer_number_for_test(std::uint32_t n) noexcept { timer_ids_ = n - 1; }
   void unregister_timer(sim_timer_state& t) noexcept;
   // Deadlines already passed are due now: a wait is queued at
   // (max(deadline, now), next sequence number), exactly as if it had been
@@ -322,6 +325,7 @@ class sim_core {
   [[noreturn]] void throw_stall();
   [[noreturn]] void throw_livelock();
   [[noreturn]] void throw_horizon(std::int64_t next);
+  std::uint32_t next_timer_id() noexcept;
 
   sim_context& ctx_;
   std::int64_t now_ = 0;
